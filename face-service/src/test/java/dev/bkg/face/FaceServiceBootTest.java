@@ -1,0 +1,18 @@
+package dev.bkg.face;
+
+import java.util.List;
+
+import dev.bkg.testsupport.EmbeddedPostgresTestResource;
+import dev.bkg.testsupport.ServiceBootContract;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+@QuarkusTest
+@WithTestResource(EmbeddedPostgresTestResource.class)
+class FaceServiceBootTest extends ServiceBootContract {
+
+    @Override
+    protected List<String> expectedReadinessChecks() {
+        return List.of("PostgreSQL", "grpc-peers");
+    }
+}

@@ -1,0 +1,230 @@
+package dev.bkg.launcher;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * {@code ./bkg}: runs the whole mesh on one machine. {@code up [--detach]}, {@code status},
+ * {@code down}. Exit codes: 0 done, 1 failed (the message says why), 2 usage, 3 the mesh is
+ * already running ({@code up}) or not running ({@code status}).
+ */
+public final class Launcher {
+
+    private final Env env;
+    private final RunState state;
+
+    Launcher(Env env) {
+        this.env = env;
+        this.state = new RunState(env.home());
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = new Launcher(Env.current()).run(args);
+        } catch (LauncherException e) {
+            System.err.println("bkg: " + e.getMessage());
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    int run(String[] args) {
+        String command = args.length == 0 ? "help" : args[0];
+        boolean detach = List.of(args).contains("--detach");
+        return switch (command) {
+            case "up" -> detach ? upDetached() : up();
+            case "status" -> status();
+            case "down" -> down();
+            default -> {
+                System.err.println("usage: ./bkg up [--detach] | status | down | logs [name]");
+                yield 2;
+            }
+        };
+    }
+
+    /** Runs the mesh in this process until it is stopped (Ctrl-C, SIGTERM or ./bkg down). */
+    private int up() {
+        FileLock lock = state.lock();
+        if (lock == null) {
+            return alreadyRunning();
+        }
+        long started = System.nanoTime();
+        AdminPassword admin = AdminPassword.resolve(env, env.home());
+        Mesh mesh = new Mesh(env, state);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("bkg: stopping the mesh");
+            mesh.close();
+            state.clear();
+            System.out.println("bkg: stopped");
+        }, "bkg-stop"));
+        state.clear();
+        state.put("launcher.pid", ProcessHandle.current().pid());
+        state.put("state", RunState.STARTING);
+        System.out.println("bkg: starting the mesh (state in " + env.home() + ")");
+        try {
+            mesh.start(admin.value());
+        } catch (LauncherException e) {
+            state.put("state", RunState.FAILED);
+            state.put("error", e.getMessage().lines().findFirst().orElse(""));
+            throw e;
+        }
+        state.put("gateway.url", dashboardUrl());
+        state.put("state", RunState.READY);
+        mesh.watch();
+        printBanner(admin, Duration.ofNanos(System.nanoTime() - started), "Ctrl-C or ./bkg down stops everything.");
+        try {
+            Thread.currentThread().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Starts a launcher in its own session, its output in logs/launcher.log, and returns once all are ready. */
+    private int upDetached() {
+        if (state.launcherRunning()) {
+            return alreadyRunning();
+        }
+        long started = System.nanoTime();
+        AdminPassword admin = AdminPassword.resolve(env, env.home());
+        state.clear();
+        Path log = env.home().resolve("logs/launcher.log");
+        Process child;
+        try {
+            Files.createDirectories(log.getParent());
+            List<String> command = new ArrayList<>(List.of("setsid",
+                    ProcessHandle.current().info().command().orElse("java"),
+                    "-cp", System.getProperty("java.class.path"), Launcher.class.getName(), "up"));
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            // the child keeps using the same password without ever printing it to its log
+            builder.environment().put("BKG_ADMIN_PASSWORD", admin.value());
+            child = builder.start();
+        } catch (IOException e) {
+            throw new LauncherException("could not start the launcher in the background: " + e.getMessage());
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(env.readyTimeoutSeconds() + 60L).toNanos();
+        while (true) {
+            Optional<Properties> props = state.read();
+            String current = props.map(p -> p.getProperty("state", "")).orElse("");
+            if (RunState.READY.equals(current)) {
+                printBanner(admin, Duration.ofNanos(System.nanoTime() - started), "./bkg down stops everything.");
+                return 0;
+            }
+            if (!child.isAlive() || RunState.FAILED.equals(current) || System.nanoTime() > deadline) {
+                if (child.isAlive()) {
+                    child.destroy();
+                }
+                child.onExit().join();
+                System.err.println("bkg: the mesh did not come up; the launcher's log (" + log + ") ends with:");
+                System.err.println(Mesh.tail(log, 40));
+                return 1;
+            }
+            Mesh.sleep(200);
+        }
+    }
+
+    private int alreadyRunning() {
+        Optional<Properties> props = state.read();
+        String pid = props.map(p -> p.getProperty("launcher.pid", "?")).orElse("?");
+        System.err.println("bkg: the mesh is already running (launcher pid " + pid + ", state "
+                + props.map(p -> p.getProperty("state", "?")).orElse("?") + ", home " + env.home()
+                + "); see ./bkg status, or stop it with ./bkg down");
+        return 3;
+    }
+
+    private String dashboardUrl() {
+        String host = env.gatewayHost().equals("0.0.0.0") ? "localhost" : env.gatewayHost();
+        return "http://" + host + ":" + env.port("BKG_GATEWAY_PORT", 8080) + "/";
+    }
+
+    private void printBanner(AdminPassword admin, Duration took, String howToStop) {
+        Properties props = state.read().orElseGet(Properties::new);
+        System.out.printf("%nbkg mesh is up: %d services ready in %.1f s%n", ServiceSpec.MESH.size(),
+                took.toMillis() / 1000.0);
+        System.out.println("  dashboard:  " + dashboardUrl());
+        System.out.println("  admin user: admin");
+        System.out.println("  password:   " + admin.describe());
+        System.out.println("  database:   " + props.getProperty("database", "?"));
+        System.out.println("  logs:       ./bkg logs [service]   (files in " + env.home().resolve("logs") + ")");
+        System.out.println(howToStop);
+    }
+
+    /** A line per service: port, pid, and whether it is ready now. */
+    private int status() {
+        Optional<Properties> props = state.read();
+        boolean running = state.launcherRunning();
+        if (!running || props.isEmpty()) {
+            System.out.println("bkg mesh is not running (home " + env.home() + ")");
+            return 3;
+        }
+        Properties p = props.get();
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        System.out.printf("bkg mesh: %s (launcher pid %s)%n", p.getProperty("state"), p.getProperty("launcher.pid"));
+        System.out.printf("%-24s %6s %8s  %s%n", "SERVICE", "PORT", "PID", "STATE");
+        boolean allReady = true;
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            String port = p.getProperty(spec.name() + ".port", "-");
+            long pid = Long.parseLong(p.getProperty(spec.name() + ".pid", "-1"));
+            boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            String ready = !alive ? "down" : Mesh.isReady(http, "127.0.0.1", Integer.parseInt(port)) ? "ready" : "not ready";
+            allReady &= "ready".equals(ready);
+            System.out.printf("%-24s %6s %8s  %s%n", spec.name(), port, pid > 0 ? pid : "-", ready);
+        }
+        System.out.printf("%-24s %6s %8s  %s%n", "postgresql", "-", p.getProperty("postgres.pid", "-"),
+                p.getProperty("database", "?"));
+        return allReady ? 0 : 1;
+    }
+
+    /** Stops the launcher (which stops the services and the database), then sweeps anything left behind. */
+    private int down() {
+        Optional<Properties> props = state.read();
+        if (props.isEmpty() && !state.launcherRunning()) {
+            System.out.println("bkg mesh is not running");
+            return 0;
+        }
+        Properties p = props.orElseGet(Properties::new);
+        ours(p.getProperty("launcher.pid"), Launcher.class.getName()).ifPresent(launcher -> {
+            System.out.println("bkg: stopping the launcher (pid " + launcher.pid() + ")");
+            launcher.destroy();
+            Mesh.stopWithin(launcher, List.of(), Duration.ofSeconds(60));
+        });
+        // a launcher killed with SIGKILL leaves its services and database behind: stop those too
+        List<ProcessHandle> leftovers = new ArrayList<>();
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            ours(p.getProperty(spec.name() + ".pid"), "-Dbkg.home=" + env.home()).ifPresent(leftovers::add);
+        }
+        ours(p.getProperty("postgres.pid"), env.home().resolve("db").toString()).ifPresent(leftovers::add);
+        for (ProcessHandle process : leftovers) {
+            System.out.println("bkg: stopping left-over process " + process.pid());
+            process.destroy();
+        }
+        for (ProcessHandle process : leftovers) {
+            Mesh.stopWithin(process, List.of(), Duration.ofSeconds(20));
+        }
+        state.clear();
+        System.out.println("bkg mesh stopped");
+        return 0;
+    }
+
+    /** The live process with this pid, if its command line shows it is this mesh's (pids get reused). */
+    private static Optional<ProcessHandle> ours(String pid, String marker) {
+        if (pid == null || pid.isBlank() || pid.startsWith("-")) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(Long.parseLong(pid.trim()))
+                .filter(ProcessHandle::isAlive)
+                .filter(h -> h.info().commandLine().map(c -> c.contains(marker)).orElse(false));
+    }
+}
