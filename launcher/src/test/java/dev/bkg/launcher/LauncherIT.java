@@ -1,0 +1,224 @@
+package dev.bkg.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the real {@code ./bkg} against the services' packaged jars, with a throw-away BKG_HOME and
+ * free ports, and checks what a person would: every service ready, the admin credentials printed,
+ * a second {@code up} refused, and nothing left running after {@code down} or Ctrl-C.
+ */
+class LauncherIT {
+
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final Duration UP_TIMEOUT = Duration.ofSeconds(300);
+
+    @TempDir
+    Path home;
+
+    final Map<String, String> env = new HashMap<>();
+
+    @AfterEach
+    void leaveNothingBehind() throws Exception {
+        if (!processesOfThisMesh().isEmpty()) {
+            bkg(Duration.ofSeconds(90), "down");
+        }
+    }
+
+    @Test
+    void upDetachedBringsEveryServiceUpAndDownLeavesNoProcessBehind() throws Exception {
+        useFreePorts();
+        long started = System.nanoTime();
+        Result up = bkg(UP_TIMEOUT, "up", "--detach");
+        assertEquals(0, up.exit, up.output);
+        System.out.printf("LauncherIT: up --detach took %.1f s%n", (System.nanoTime() - started) / 1e9);
+
+        assertTrue(up.output.contains("bkg mesh is up"), up.output);
+        assertTrue(up.output.contains("http://127.0.0.1:" + env.get("BKG_GATEWAY_PORT") + "/"), up.output);
+        Path passwordFile = home.resolve("admin-password");
+        String password = Files.readString(passwordFile).trim();
+        assertTrue(password.length() >= 20, "generated password too short");
+        assertTrue(up.output.contains(password), "the generated password is printed once");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)));
+        assertFalse(Files.readString(home.resolve("logs/launcher.log")).contains(password),
+                "the password never reaches a log file");
+
+        HttpClient http = HttpClient.newHttpClient();
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            assertTrue(Mesh.isReady(http, "127.0.0.1", Integer.parseInt(env.get(spec.portEnv()))),
+                    spec.name() + " is not ready");
+        }
+
+        Result status = bkg(Duration.ofSeconds(60), "status");
+        assertEquals(0, status.exit, status.output);
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            assertTrue(status.output.lines().anyMatch(l -> l.startsWith(spec.name()) && l.endsWith("ready")
+                    && !l.endsWith("not ready")), status.output);
+        }
+
+        Result second = bkg(Duration.ofSeconds(60), "up", "--detach");
+        assertEquals(3, second.exit, second.output);
+        assertTrue(second.output.contains("already running"), second.output);
+
+        List<Long> pids = meshPids();
+        assertEquals(ServiceSpec.MESH.size() + 2, pids.size(), "launcher, postgres and 7 services: " + pids);
+        pids.forEach(pid -> assertTrue(alive(pid), "pid " + pid + " should be running"));
+
+        Result down = bkg(Duration.ofSeconds(120), "down");
+        assertEquals(0, down.exit, down.output);
+        pids.forEach(pid -> assertFalse(alive(pid), "pid " + pid + " survived ./bkg down"));
+        assertEquals(List.of(), processesOfThisMesh());
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            int port = Integer.parseInt(env.get(spec.portEnv()));
+            assertTrue(Ports.isFree("127.0.0.1", port), "port " + port + " still taken after down");
+        }
+        assertEquals(3, bkg(Duration.ofSeconds(60), "status").exit, "status says not running");
+    }
+
+    @Test
+    void ctrlCOnAForegroundUpStopsEveryProcess() throws Exception {
+        useFreePorts();
+        env.put("BKG_ADMIN_PASSWORD", "a-password-from-the-environment");
+        Path out = home.resolve("foreground.out");
+        Process launcher = command(List.of(ROOT.resolve("bkg").toString(), "up"))
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        long deadline = System.nanoTime() + UP_TIMEOUT.toNanos();
+        while (!Files.readString(out).contains("bkg mesh is up")) {
+            if (!launcher.isAlive() || System.nanoTime() > deadline) {
+                launcher.destroy();
+                fail("foreground up did not come up:\n" + Files.readString(out));
+            }
+            Thread.sleep(250);
+        }
+        assertFalse(Files.readString(out).contains("a-password-from-the-environment"), "password printed");
+        List<Long> pids = meshPids();
+        assertEquals(ServiceSpec.MESH.size() + 2, pids.size(), pids.toString());
+
+        // ./bkg execs java, so this is the launcher itself: what Ctrl-C sends it
+        new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start().waitFor();
+        assertTrue(launcher.waitFor(90, TimeUnit.SECONDS), "launcher did not stop on SIGINT");
+        pids.forEach(pid -> assertFalse(alive(pid), "pid " + pid + " survived Ctrl-C"));
+        assertEquals(List.of(), processesOfThisMesh());
+        assertTrue(Files.readString(out).contains("bkg: stopped"), Files.readString(out));
+    }
+
+    @Test
+    void aTakenPortIsNamedAndNothingIsLeftRunning() throws Exception {
+        useFreePorts();
+        int authPort = Integer.parseInt(env.get("BKG_AUTH_PORT"));
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.bind(new InetSocketAddress("127.0.0.1", authPort));
+            Result up = bkg(Duration.ofSeconds(120), "up", "--detach");
+            assertEquals(1, up.exit, up.output);
+            assertTrue(up.output.contains("port " + authPort + " for auth-service is already in use"), up.output);
+        }
+        assertEquals(List.of(), processesOfThisMesh());
+    }
+
+    @Test
+    void aDatabaseUrlThatDoesNotAnswerIsNamedAndNothingIsLeftRunning() throws Exception {
+        useFreePorts();
+        env.put("BKG_DB_URL", "postgresql://bkg:secret@127.0.0.1:" + Ports.free() + "/bkg");
+        Result up = bkg(Duration.ofSeconds(120), "up", "--detach");
+        assertEquals(1, up.exit, up.output);
+        assertTrue(up.output.contains("(BKG_DB_URL) does not answer"), up.output);
+        assertFalse(up.output.contains("secret"), "the database password is never printed");
+        assertEquals(List.of(), processesOfThisMesh());
+    }
+
+    @Test
+    void aMissingBuildIsNamed() throws Exception {
+        useFreePorts();
+        env.put("BKG_ROOT", home.resolve("empty-checkout").toString());
+        ProcessBuilder builder = command(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-jar", ROOT.resolve("launcher/target/launcher.jar").toString(), "up"));
+        Result up = run(builder, Duration.ofSeconds(60));
+        assertEquals(1, up.exit, up.output);
+        assertTrue(up.output.contains("missing build: auth-service/target/quarkus-app/quarkus-run.jar"), up.output);
+        assertEquals(List.of(), processesOfThisMesh());
+    }
+
+    private void useFreePorts() {
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            env.put(spec.portEnv(), String.valueOf(Ports.free()));
+        }
+    }
+
+    private List<Long> meshPids() throws IOException {
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(home.resolve("run/mesh.properties"))) {
+            props.load(reader);
+        }
+        List<Long> pids = new ArrayList<>();
+        pids.add(Long.parseLong(props.getProperty("launcher.pid")));
+        pids.add(Long.parseLong(props.getProperty("postgres.pid")));
+        for (ServiceSpec spec : ServiceSpec.MESH) {
+            pids.add(Long.parseLong(props.getProperty(spec.name() + ".pid")));
+        }
+        return pids;
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    /** Any process whose command line names this test's BKG_HOME: services, launcher, PostgreSQL. */
+    private List<String> processesOfThisMesh() {
+        String marker = home.toString();
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).collect(Collectors.toList());
+    }
+
+    private ProcessBuilder command(List<String> command) {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("BKG_"));
+        builder.environment().put("BKG_HOME", home.toString());
+        builder.environment().put("BKG_NO_BUILD", "1");
+        builder.environment().putAll(env);
+        return builder;
+    }
+
+    private Result bkg(Duration timeout, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("bkg").toString()));
+        command.addAll(List.of(args));
+        return run(command(command), timeout);
+    }
+
+    private Result run(ProcessBuilder builder, Duration timeout) throws Exception {
+        Path out = Files.createTempFile(home, "bkg", ".out");
+        Process process = builder.redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail(String.join(" ", builder.command()) + " did not finish within " + timeout + ":\n" + Files.readString(out));
+        }
+        return new Result(process.exitValue(), Files.readString(out));
+    }
+
+    record Result(int exit, String output) {
+    }
+}
