@@ -45,7 +45,7 @@ record AdminPassword(String value, Source source, Path file) {
         return switch (source) {
             case ENVIRONMENT -> "(from BKG_ADMIN_PASSWORD)";
             case GENERATED_NOW -> value + "   (generated now and shown once; kept in " + file + ", mode 600)";
-            case STORED -> "(as shown at the first start; kept in " + file + ")";
+            case STORED -> "(generated at the first start; see it with: cat " + file + ")";
         };
     }
 }
