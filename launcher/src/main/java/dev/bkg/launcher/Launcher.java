@@ -27,6 +27,7 @@ public final class Launcher {
     }
 
     public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         int code;
         try {
             code = new Launcher(Env.current()).run(args);
