@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
@@ -68,13 +69,18 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         }
     }
 
-    /** Stops the server (fast shutdown); the data stays. */
+    /** Stops the server (fast shutdown) and waits until its postmaster process is gone; the data stays. */
     public synchronized void stop() {
         if (postgres == null) {
             return;
         }
+        long pid = pid();
         try {
             postgres.close();
+            // pg_ctl returns once the pid file is gone, a moment before the process itself is
+            if (pid > 0) {
+                ProcessHandle.of(pid).ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("embedded PostgreSQL did not stop cleanly: " + e.getMessage(), e);
         } finally {

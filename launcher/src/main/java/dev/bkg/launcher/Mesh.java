@@ -32,6 +32,7 @@ final class Mesh implements AutoCloseable {
     private final Map<ServiceSpec, Process> processes = new LinkedHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Database database;
+    private volatile boolean stopping;
 
     Mesh(Env env, RunState state) {
         this.env = env;
@@ -180,14 +181,19 @@ final class Mesh implements AutoCloseable {
     /** Reports services that exit while the mesh runs (the launcher keeps the others up). */
     void watch() {
         for (Map.Entry<ServiceSpec, Process> entry : processes.entrySet()) {
-            entry.getValue().onExit().thenAccept(p -> System.out.println("bkg: " + entry.getKey().name()
-                    + " exited with code " + p.exitValue() + " (see ./bkg logs " + entry.getKey().name() + ")"));
+            entry.getValue().onExit().thenAccept(p -> {
+                if (!stopping) {
+                    System.out.println("bkg: " + entry.getKey().name() + " exited with code " + p.exitValue()
+                            + " (see ./bkg logs " + entry.getKey().name() + ")");
+                }
+            });
         }
     }
 
     /** Stops the services (gateway first, all in parallel: SIGTERM, then SIGKILL after the grace), then the database. */
     @Override
     public void close() {
+        stopping = true;
         List<ServiceSpec> order = new ArrayList<>(processes.keySet());
         java.util.Collections.reverse(order);
         Map<ServiceSpec, List<ProcessHandle>> descendants = new LinkedHashMap<>();

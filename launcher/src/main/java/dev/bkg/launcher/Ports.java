@@ -13,7 +13,8 @@ final class Ports {
 
     static boolean isFree(String host, int port) {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
+            // like the services (Vert.x) do: only a listening socket makes a port taken, not TIME_WAIT leftovers
+            socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(host, port));
             return true;
         } catch (IOException e) {
