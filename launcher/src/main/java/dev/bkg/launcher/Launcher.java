@@ -103,7 +103,7 @@ public final class Launcher {
         try {
             Files.createDirectories(log.getParent());
             List<String> command = new ArrayList<>(List.of("setsid",
-                    ProcessHandle.current().info().command().orElse("java"),
+                    ProcessHandle.current().info().command().orElse("java"), "-Dbkg.home=" + env.home(),
                     "-cp", System.getProperty("java.class.path"), Launcher.class.getName(), "up"));
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
@@ -196,7 +196,7 @@ public final class Launcher {
             return 0;
         }
         Properties p = props.orElseGet(Properties::new);
-        ours(p.getProperty("launcher.pid"), Launcher.class.getName()).ifPresent(launcher -> {
+        ours(p.getProperty("launcher.pid"), "-Dbkg.home=" + env.home()).ifPresent(launcher -> {
             System.out.println("bkg: stopping the launcher (pid " + launcher.pid() + ")");
             launcher.destroy();
             Mesh.stopWithin(launcher, List.of(), Duration.ofSeconds(60));

@@ -10,9 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
@@ -195,7 +199,7 @@ final class Mesh implements AutoCloseable {
     public void close() {
         stopping = true;
         List<ServiceSpec> order = new ArrayList<>(processes.keySet());
-        java.util.Collections.reverse(order);
+        Collections.reverse(order);
         Map<ServiceSpec, List<ProcessHandle>> descendants = new LinkedHashMap<>();
         for (ServiceSpec spec : order) {
             Process process = processes.get(spec);
@@ -215,10 +219,8 @@ final class Mesh implements AutoCloseable {
     /** Waits for a process that was sent SIGTERM; SIGKILLs it and its descendants after {@code grace}. */
     static void stopWithin(ProcessHandle process, List<ProcessHandle> descendants, Duration grace) {
         try {
-            process.onExit().get(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            process.destroyForcibly();
-        } catch (java.util.concurrent.ExecutionException e) {
+            process.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
             process.destroyForcibly();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -96,6 +96,14 @@ class LauncherIT {
             assertTrue(Ports.isFree("127.0.0.1", port), "port " + port + " still taken after down");
         }
         assertEquals(3, bkg(Duration.ofSeconds(60), "status").exit, "status says not running");
+
+        // a restart keeps the state under BKG_HOME: same database, so the admin is not created again
+        Result again = bkg(UP_TIMEOUT, "up", "--detach");
+        assertEquals(0, again.exit, again.output);
+        assertFalse(again.output.contains(password), "the password is shown only at the first start");
+        assertTrue(Files.readString(home.resolve("logs/auth-service.log")).contains("user 'admin' exists; left as it is"));
+        assertEquals(0, bkg(Duration.ofSeconds(120), "down").exit);
+        assertEquals(List.of(), processesOfThisMesh());
     }
 
     @Test
