@@ -1,6 +1,8 @@
 package dev.bkg.auth.domain;
 
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
@@ -24,6 +26,14 @@ public class User extends PanacheEntityBase {
     @Column(nullable = false)
     public boolean admin;
 
+    /** Comma-separated role names; for non-admins they are the scopes the user may use. */
+    @Column(nullable = false, length = 500)
+    public String roles = "";
+
     @Column(name = "created_at", nullable = false)
     public Instant createdAt;
+
+    public List<String> roleList() {
+        return roles == null || roles.isEmpty() ? List.of() : Arrays.asList(roles.split(","));
+    }
 }
