@@ -1,0 +1,49 @@
+package dev.bkg.gateway.api;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.ws.rs.core.Response;
+
+/** Thrown anywhere in the gateway to answer a problem; {@link ProblemMapper} writes it. */
+public class ProblemException extends RuntimeException {
+
+    private final int status;
+    private final String title;
+    private final Map<String, Object> headers = new LinkedHashMap<>();
+
+    public ProblemException(int status, String title, String detail) {
+        super(detail);
+        this.status = status;
+        this.title = title;
+    }
+
+    public ProblemException header(String name, Object value) {
+        headers.put(name, value);
+        return this;
+    }
+
+    public Response toResponse() {
+        return Problem.response(status, title, getMessage(), headers);
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public static ProblemException badRequest(String detail) {
+        return new ProblemException(400, "Bad Request", detail);
+    }
+
+    public static ProblemException unauthorized(String detail) {
+        return new ProblemException(401, "Unauthorized", detail).header("WWW-Authenticate", "Bearer");
+    }
+
+    public static ProblemException forbidden(String detail) {
+        return new ProblemException(403, "Forbidden", detail);
+    }
+
+    public static ProblemException unavailable(String detail, int retryAfterSeconds) {
+        return new ProblemException(503, "Service Unavailable", detail).header("Retry-After", retryAfterSeconds);
+    }
+}

@@ -1,0 +1,205 @@
+package dev.bkg.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+
+/** /api/auth and the guard on every route, through the real gateway → gRPC → auth-service → PostgreSQL. */
+@QuarkusTest
+@WithTestResource(AuthServiceProcess.class)
+@TestProfile(AuthResourceTest.ShortCache.class)
+class AuthResourceTest {
+
+    /** A short validation cache, so that revocation and outage behaviour show within a test. */
+    public static class ShortCache implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("bkg.gateway.auth-cache-ttl", "PT3S");
+        }
+    }
+
+    @AuthServiceProcess.Inject
+    AuthServiceProcess authService;
+
+    final List<String> logLines = Collections.synchronizedList(new ArrayList<>());
+    final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            logLines.add(record.getMessage() + " " + java.util.Arrays.toString(record.getParameters()));
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    @BeforeEach
+    void captureLogs() {
+        Logger.getLogger("").addHandler(capture);
+    }
+
+    @AfterEach
+    void stopCapturing() {
+        Logger.getLogger("").removeHandler(capture);
+    }
+
+    static String login() {
+        return given().contentType(ContentType.JSON)
+                .body(Map.of("username", "admin", "password", AuthServiceProcess.ADMIN_PASSWORD))
+                .when().post("/api/auth/login")
+                .then().statusCode(200).body("expiresAt", notNullValue()).body("scopes", hasItem("admin"))
+                .extract().path("token");
+    }
+
+    static Response createKey(String session, Map<String, Object> body) {
+        return given().auth().oauth2(session).contentType(ContentType.JSON).body(body)
+                .when().post("/api/auth/keys");
+    }
+
+    @Test
+    void loginGivesASessionTokenThatIdentifiesTheCaller() {
+        String token = login();
+        given().auth().oauth2(token).when().get("/api/auth/me").then().statusCode(200)
+                .body("username", is("admin")).body("kind", is("SESSION")).body("admin", is(true))
+                .header("X-RateLimit-Limit", notNullValue());
+    }
+
+    @Test
+    void badLoginsAreProblemsNotErrors() {
+        given().contentType(ContentType.JSON).body(Map.of("username", "admin", "password", "wrong-password"))
+                .when().post("/api/auth/login").then().statusCode(401)
+                .contentType("application/problem+json").body("title", is("Unauthorized"));
+        given().contentType(ContentType.JSON).body(Map.of("username", "admin", "password", ""))
+                .when().post("/api/auth/login").then().statusCode(400).contentType("application/problem+json");
+        given().contentType(ContentType.JSON).body("{not json")
+                .when().post("/api/auth/login").then().statusCode(400).contentType("application/problem+json");
+        given().contentType(ContentType.JSON).body("{\"username\":\"" + "x".repeat(2_000_000) + "\"}")
+                .when().post("/api/auth/login").then().statusCode(413);
+    }
+
+    @Test
+    void everyApiRouteNeedsAValidCredential() {
+        given().when().get("/api/auth/me").then().statusCode(401).contentType("application/problem+json")
+                .header("WWW-Authenticate", "Bearer");
+        given().auth().oauth2("bkg_0123456789ab_not-a-real-secret").when().get("/api/auth/me").then().statusCode(401)
+                .body("detail", is("the credential is not valid"));
+        given().header("Authorization", "Basic YWRtaW46YWRtaW4=").when().get("/api/auth/keys").then().statusCode(401);
+        given().when().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void aKeyIsShownOnceListedWithoutItsSecretAndStopsWorkingWithinTheCacheTtlOfItsRevocation() throws Exception {
+        String session = login();
+        Response created = createKey(session, Map.of("name", "ci", "scopes", List.of("models:read", "keys:manage")));
+        created.then().statusCode(201).body("key", startsWith("bkg_")).body("info.prefix", startsWith("bkg_"));
+        String key = created.path("key");
+        String id = created.path("id");
+        String secret = key.substring(key.indexOf('_', 4) + 1);
+
+        given().header("x-api-key", key).when().get("/api/auth/me").then().statusCode(200)
+                .body("kind", is("KEY")).body("keyId", is(id));
+        given().auth().oauth2(key).when().get("/api/auth/keys").then().statusCode(200)
+                .body("id", hasItem(id)).body(not(containsString(secret)));
+
+        given().auth().oauth2(session).when().delete("/api/auth/keys/" + id).then().statusCode(200)
+                .body("revoked", is(true));
+        long deadline = System.currentTimeMillis() + 3_000 + 1_500;
+        int status;
+        do {
+            Thread.sleep(250);
+            status = given().auth().oauth2(key).when().get("/api/auth/me").statusCode();
+        } while (status == 200 && System.currentTimeMillis() < deadline);
+        given().auth().oauth2(key).when().get("/api/auth/me").then().statusCode(401)
+                .body("detail", is("the credential is revoked"));
+        synchronized (logLines) {
+            logLines.forEach(line -> assertFalse(line.contains(secret), "the key's secret reached a log line"));
+        }
+    }
+
+    @Test
+    void aRouteNeedsItsScope() {
+        String key = createKey(login(), Map.of("name", "inference only", "scopes", List.of("inference")))
+                .then().statusCode(201).extract().path("key");
+        given().auth().oauth2(key).when().get("/api/auth/keys").then().statusCode(403)
+                .contentType("application/problem+json").body("detail", containsString("keys:manage"));
+        given().auth().oauth2(key).when().get("/api/auth/me").then().statusCode(200);
+    }
+
+    @Test
+    void aKeysRateLimitAnswers429WithRetryAfterAndHeaders() {
+        String key = createKey(login(), Map.of("name", "slow", "scopes", List.of("inference"), "rateLimitPerMinute", 3))
+                .then().statusCode(201).extract().path("key");
+        for (int i = 0; i < 3; i++) {
+            given().auth().oauth2(key).when().get("/api/auth/me").then().statusCode(200)
+                    .header("X-RateLimit-Limit", "3").header("X-RateLimit-Remaining", String.valueOf(2 - i));
+        }
+        given().auth().oauth2(key).when().get("/api/auth/me").then().statusCode(429)
+                .contentType("application/problem+json").header("Retry-After", notNullValue())
+                .header("X-RateLimit-Limit", "3").header("X-RateLimit-Remaining", "0");
+    }
+
+    @Test
+    void badKeyRequestsAreProblemsAndOddNamesAreKeptAsGiven() {
+        String session = login();
+        createKey(session, Map.of("name", "", "scopes", List.of("inference"))).then().statusCode(400)
+                .contentType("application/problem+json");
+        createKey(session, Map.of("name", "x", "scopes", List.of("superuser"))).then().statusCode(400)
+                .body("detail", containsString("unknown scope"));
+        createKey(session, Map.of("name", "x", "scopes", List.of("inference"), "expiresAt", "tomorrow"))
+                .then().statusCode(400).body("detail", containsString("ISO-8601"));
+        createKey(session, Map.of("name", "'; DROP TABLE auth.api_keys; --", "scopes", List.of("inference")))
+                .then().statusCode(201).body("info.name", equalTo("'; DROP TABLE auth.api_keys; --"));
+        createKey(session, Map.of("name", "ключ 🔑", "scopes", List.of("inference")))
+                .then().statusCode(201).body("info.name", equalTo("ключ 🔑"));
+        given().auth().oauth2(session).when().delete("/api/auth/keys/doesnotexist").then().statusCode(404)
+                .contentType("application/problem+json");
+    }
+
+    @Test
+    void whileAuthServiceIsDownCachedCredentialsWorkAndOthersGet503() {
+        String session = login();
+        String cached = createKey(session, Map.of("name", "cached", "scopes", List.of("inference")))
+                .then().statusCode(201).extract().path("key");
+        String uncached = createKey(session, Map.of("name", "uncached", "scopes", List.of("inference")))
+                .then().statusCode(201).extract().path("key");
+        given().auth().oauth2(cached).when().get("/api/auth/me").then().statusCode(200);
+        authService.killService();
+        try {
+            given().auth().oauth2(cached).when().get("/api/auth/me").then().statusCode(200);
+            given().auth().oauth2(uncached).when().get("/api/auth/me").then().statusCode(503)
+                    .contentType("application/problem+json").header("Retry-After", notNullValue());
+        } finally {
+            authService.startService();
+        }
+        given().auth().oauth2(uncached).when().get("/api/auth/me").then().statusCode(200);
+    }
+}
