@@ -53,6 +53,7 @@ public final class GrpcPeers {
                 .ifNoItem().after(DEADLINE).fail()
                 .map(reply -> new PeerState(name, reply.getStatus() == ServingStatus.SERVING,
                         reply.getStatus().name()))
+                .onFailure().invoke(failure -> PeerReconnect.afterFailure(peer, failure))
                 .onFailure().recoverWithItem(failure -> new PeerState(name, false, "DOWN: " + reason(failure)));
     }
 

@@ -7,6 +7,7 @@ import java.util.function.Function;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.gateway.api.ProblemException;
+import dev.bkg.peerhealth.PeerReconnect;
 import dev.bkg.proto.auth.v1.CreateKeyRequest;
 import dev.bkg.proto.auth.v1.CreateKeyResponse;
 import dev.bkg.proto.auth.v1.ListKeysRequest;
@@ -33,6 +34,7 @@ public class AuthClient {
 
     static final Duration DEADLINE = Duration.ofSeconds(5);
     static final int RETRY_AFTER_SECONDS = 5;
+    static final Duration RECONNECT_WAIT = Duration.ofSeconds(1);
 
     private final MutinyAuthServiceStub auth;
 
@@ -40,8 +42,14 @@ public class AuthClient {
         this.auth = auth;
     }
 
+    /**
+     * Validation is idempotent, so one UNAVAILABLE is retried: the first failure after auth-service
+     * comes back only woke the channel from its backoff (see PeerReconnect). While auth-service is
+     * down an uncached credential therefore gets its 503 after about {@link #RECONNECT_WAIT}.
+     */
     public Uni<ValidateResponse> validate(String credential) {
-        return call(s -> s.validate(ValidateRequest.newBuilder().setCredential(credential).build()));
+        ValidateRequest request = ValidateRequest.newBuilder().setCredential(credential).build();
+        return call(s -> s.validate(request), true);
     }
 
     public Uni<LoginResponse> login(String username, String password, String clientAddress) {
@@ -67,9 +75,23 @@ public class AuthClient {
     }
 
     private <T> Uni<T> call(Function<MutinyAuthServiceStub, Uni<T>> rpc) {
-        return rpc.apply(auth.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS))
-                .onFailure(StatusRuntimeException.class)
+        return call(rpc, false);
+    }
+
+    private <T> Uni<T> call(Function<MutinyAuthServiceStub, Uni<T>> rpc, boolean retryOnceIfUnavailable) {
+        Uni<T> result = attempt(rpc, auth.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+        if (retryOnceIfUnavailable) {
+            // the retry waits (briefly) for the reconnect the first failure asked for
+            result = result.onFailure(failure -> Status.fromThrowable(failure).getCode() == Status.Code.UNAVAILABLE)
+                    .recoverWithUni(() -> attempt(rpc, auth.withWaitForReady()
+                            .withDeadlineAfter(RECONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS)));
+        }
+        return result.onFailure(StatusRuntimeException.class)
                 .transform(e -> toProblem(((StatusRuntimeException) e).getStatus()));
+    }
+
+    private <T> Uni<T> attempt(Function<MutinyAuthServiceStub, Uni<T>> rpc, MutinyAuthServiceStub stub) {
+        return rpc.apply(stub).onFailure().invoke(failure -> PeerReconnect.afterFailure(auth, failure));
     }
 
     static ProblemException toProblem(Status status) {
