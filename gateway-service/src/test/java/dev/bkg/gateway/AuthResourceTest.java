@@ -185,6 +185,38 @@ class AuthResourceTest {
     }
 
     @Test
+    void adminsManageUsersAndAUserDeletedLosesAccessAtOnce() {
+        String admin = login();
+        given().auth().oauth2(admin).contentType(ContentType.JSON)
+                .body(Map.of("username", "reader", "password", "reader-password-1", "roles", List.of("models:read")))
+                .when().post("/api/auth/users").then().statusCode(201).body("admin", is(false));
+        given().auth().oauth2(admin).contentType(ContentType.JSON)
+                .body(Map.of("username", "reader", "password", "reader-password-1"))
+                .when().post("/api/auth/users").then().statusCode(409).contentType("application/problem+json");
+        given().auth().oauth2(admin).contentType(ContentType.JSON)
+                .body(Map.of("username", "weak", "password", "x"))
+                .when().post("/api/auth/users").then().statusCode(400).contentType("application/problem+json");
+        given().auth().oauth2(admin).when().get("/api/auth/users").then().statusCode(200)
+                .body("username", hasItem("reader"));
+
+        String reader = given().contentType(ContentType.JSON)
+                .body(Map.of("username", "reader", "password", "reader-password-1"))
+                .when().post("/api/auth/login").then().statusCode(200).body("scopes", hasItem("models:read"))
+                .extract().path("token");
+        given().auth().oauth2(reader).when().get("/api/auth/users").then().statusCode(403);
+        given().auth().oauth2(reader).contentType(ContentType.JSON)
+                .body(Map.of("currentPassword", "wrong", "newPassword", "reader-password-2"))
+                .when().post("/api/auth/password").then().statusCode(403).contentType("application/problem+json");
+        given().auth().oauth2(reader).when().get("/api/auth/me").then().statusCode(200).body("username", is("reader"));
+
+        given().auth().oauth2(admin).when().delete("/api/auth/users/reader").then().statusCode(200)
+                .body("endedSessions", is(1));
+        given().auth().oauth2(reader).when().get("/api/auth/me").then().statusCode(401);
+        given().auth().oauth2(admin).when().delete("/api/auth/users/reader").then().statusCode(404);
+        given().auth().oauth2(admin).when().delete("/api/auth/users/admin").then().statusCode(409);
+    }
+
+    @Test
     void whileAuthServiceIsDownCachedCredentialsWorkAndOthersGet503() {
         String session = login();
         String cached = createKey(session, Map.of("name", "cached", "scopes", List.of("inference")))

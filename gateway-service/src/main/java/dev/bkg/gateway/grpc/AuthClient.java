@@ -8,10 +8,18 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.gateway.api.ProblemException;
 import dev.bkg.peerhealth.PeerReconnect;
+import dev.bkg.proto.auth.v1.ChangePasswordRequest;
+import dev.bkg.proto.auth.v1.ChangePasswordResponse;
 import dev.bkg.proto.auth.v1.CreateKeyRequest;
 import dev.bkg.proto.auth.v1.CreateKeyResponse;
+import dev.bkg.proto.auth.v1.CreateUserRequest;
+import dev.bkg.proto.auth.v1.CreateUserResponse;
+import dev.bkg.proto.auth.v1.DeleteUserRequest;
+import dev.bkg.proto.auth.v1.DeleteUserResponse;
 import dev.bkg.proto.auth.v1.ListKeysRequest;
 import dev.bkg.proto.auth.v1.ListKeysResponse;
+import dev.bkg.proto.auth.v1.ListUsersRequest;
+import dev.bkg.proto.auth.v1.ListUsersResponse;
 import dev.bkg.proto.auth.v1.LoginRequest;
 import dev.bkg.proto.auth.v1.LoginResponse;
 import dev.bkg.proto.auth.v1.LogoutRequest;
@@ -72,6 +80,22 @@ public class AuthClient {
 
     public Uni<RevokeKeyResponse> revokeKey(String id) {
         return call(s -> s.revokeKey(RevokeKeyRequest.newBuilder().setId(id).build()));
+    }
+
+    public Uni<ListUsersResponse> listUsers() {
+        return call(s -> s.listUsers(ListUsersRequest.getDefaultInstance()));
+    }
+
+    public Uni<CreateUserResponse> createUser(CreateUserRequest request) {
+        return call(s -> s.createUser(request));
+    }
+
+    public Uni<DeleteUserResponse> deleteUser(String username) {
+        return call(s -> s.deleteUser(DeleteUserRequest.newBuilder().setUsername(username).build()));
+    }
+
+    public Uni<ChangePasswordResponse> changePassword(ChangePasswordRequest request) {
+        return call(s -> s.changePassword(request));
     }
 
     private <T> Uni<T> call(Function<MutinyAuthServiceStub, Uni<T>> rpc) {

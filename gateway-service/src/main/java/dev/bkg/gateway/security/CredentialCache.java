@@ -45,4 +45,9 @@ public class CredentialCache {
     public void evict(String credential) {
         cache.invalidate(credential);
     }
+
+    /** Forgets every credential (a user deleted or a password changed ends many at once). */
+    public void evictAll() {
+        cache.invalidateAll();
+    }
 }
