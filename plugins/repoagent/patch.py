@@ -79,8 +79,9 @@ def _header_path(raw):
 
 
 def _strip_prefixes(old, new):
-    """Drop git's a/ and b/ prefixes, but only when both sides carry them (-p1 vs -p0)."""
-    if (old is None or old.startswith("a/")) and (new is None or new.startswith("b/")):
+    """Drop git's a/ and b/ prefixes (swapped by `git diff -R`), but only when every side
+    carries one, so a -p0 diff like `diff -u x.orig x` keeps its names."""
+    if all(p is None or p.startswith(("a/", "b/")) for p in (old, new)):
         return (old and old[2:]), (new and new[2:])
     return old, new
 
