@@ -6,7 +6,7 @@ import stat
 import subprocess
 import time
 
-from common import PluginError, optional_int, resolve_allowed_dir
+from common import optional_int, resolve_allowed_dir
 
 SKIP_DIRS = frozenset({".git", "node_modules", "target", ".venv", "__pycache__"})
 BINARY_PROBE = 8192  # a NUL byte in this many leading bytes marks a file as binary

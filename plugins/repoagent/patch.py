@@ -171,6 +171,8 @@ def parse_diff(text):
                                   "are supported, not symlinks or submodules")
         elif git and line.startswith("deleted file mode "):
             git["deleted"] = True
+        elif line.startswith(("GIT binary patch", "Binary files ")):
+            raise PluginError("INVALID_ARGUMENT", f"binary changes are not supported: {line[:200]!r}")
         elif line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
             old, new = _strip_prefixes(_header_path(line[4:]), _header_path(lines[i + 1][4:]))
             if old is None and new is None:
@@ -219,6 +221,8 @@ def _find(lines, want, expected, lowest):
 
 def _why(lines, want, expected):
     """A human reason for a hunk that matched nowhere: the first difference at its own place."""
+    if not want and expected > len(lines):
+        return f"it inserts after line {expected} but the file has {len(lines)} lines"
     for k, line in enumerate(want):
         at = expected + k
         if at >= len(lines):
@@ -287,13 +291,13 @@ def _load(root, rel, real):
         return split_lines(f.read().decode(*ENCODING)), stat.S_IMODE(st.st_mode)
 
 
-def _write_atomic(real, lines, mode):
+def _write_atomic(real, data, mode):
     directory = os.path.dirname(real)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(real) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write("".join(lines).encode(*ENCODING))
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -304,6 +308,16 @@ def _write_atomic(real, lines, mode):
         except OSError:
             pass
         raise
+
+
+def _remove_empty_parents(directory, root):
+    """Like git apply: a directory emptied by deleting its last file goes too (never root)."""
+    while directory != root and is_within(directory, root):
+        try:
+            os.rmdir(directory)  # fails, and stops us, when the directory is not empty
+        except OSError:
+            return
+        directory = os.path.dirname(directory)
 
 
 def apply_patch(root, diff, dry_run=True):
@@ -350,13 +364,21 @@ def apply_patch(root, diff, dry_run=True):
             "offsets": offsets,
         })
 
+    # Encode now, so even a dry run reports text that cannot be written (lone surrogates
+    # from JSON "\ud800" escapes), and a real run cannot fail half-way over it.
+    try:
+        output = {real: (None if lines is None else "".join(lines).encode(*ENCODING), mode)
+                  for real, (lines, mode) in state.items()}
+    except UnicodeEncodeError as e:
+        raise PluginError("INVALID_ARGUMENT", f"the diff contains text that cannot be encoded: {e.reason}")
     if not dry_run:
-        for real, (lines, mode) in state.items():
-            if lines is None:
+        for real, (data, mode) in output.items():
+            if data is None:
                 if os.path.lexists(real):
                     os.unlink(real)
+                    _remove_empty_parents(os.path.dirname(real), root)
             else:
-                _write_atomic(real, lines, mode)
+                _write_atomic(real, data, mode)
     return {"applied": not dry_run, "dryRun": dry_run, "files": results}
 
 

@@ -7,9 +7,11 @@ REPOAGENT_MAX_BODY. See README.md.
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
+import traceback
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +24,7 @@ from patch import repo_patch  # noqa: E402
 NAME = "repoagent"
 VERSION = "0.1.0"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+DRAIN_LIMIT = 64 * 1024 * 1024  # above this an oversized body is not even read, just cut off
 
 CAPABILITIES = {
     "repo.analyze": (
@@ -33,6 +36,9 @@ CAPABILITIES = {
         "Check (dryRun, the default) or apply a unified diff to files under a directory, all or nothing.",
     ),
 }
+
+# Error messages of these quote lines of the payload's diff, which must never reach the log.
+QUIET_ERRORS = {"repo.patch"}
 
 _log_lock = threading.Lock()
 
@@ -47,7 +53,8 @@ def log(level, message):
 def _kv(value):
     """Log value, quoted only when it would otherwise blur the line's fields."""
     text = str(value)
-    return json.dumps(text) if (not text or any(c.isspace() or c == '"' for c in text)) else text
+    plain = text and text.isprintable() and not any(c.isspace() or c == '"' for c in text)
+    return text if plain else json.dumps(text)  # escapes newlines: no forged log lines
 
 
 def _summary(capability, payload, result):
@@ -89,9 +96,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         started = time.monotonic()
-        if self.path == "/health":
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
             self._send(200, {"status": "SERVING", "plugin": NAME, "version": VERSION})
-        elif self.path == "/describe":
+        elif path == "/describe":
             self._send(200, {
                 "name": NAME,
                 "version": VERSION,
@@ -100,36 +108,47 @@ class Handler(BaseHTTPRequestHandler):
         else:
             return self._error(404, "NOT_FOUND", f"no such endpoint: GET {self.path}", started,
                                f"GET {_kv(self.path)}")
-        log("INFO", f"GET {self.path} 200 {self._ms(started)}")
+        log("INFO", f"GET {path} 200 {self._ms(started)}")
 
-    def do_POST(self):
-        started = time.monotonic()
-        prefix = "/invoke/"
-        if not self.path.startswith(prefix):
-            self.close_connection = True  # the body was not read
-            return self._error(404, "NOT_FOUND", f"no such endpoint: POST {self.path}", started,
-                               f"POST {_kv(self.path)}")
-        capability = self.path[len(prefix):]
-        what = _kv(capability)
-        entry = CAPABILITIES.get(capability)
-        if entry is None:
-            self.close_connection = True
-            return self._error(404, "NOT_FOUND", f"unknown capability {capability!r}", started, what)
-
+    def _read_body(self, started, what):
+        """The request body, or None after replying 400/413. An oversized body is drained
+        (up to DRAIN_LIMIT) rather than left unread, so the client sees the 413 instead of
+        a connection reset while it is still sending."""
         try:
             length = int(self.headers.get("Content-Length", "0"))
         except ValueError:
             length = -1
         if length < 0 or self.headers.get("Transfer-Encoding"):
-            self.close_connection = True
+            self.close_connection = True  # cannot tell where this body ends
             return self._error(400, "INVALID_ARGUMENT", "a valid Content-Length is required", started, what)
         if length > self.server.max_body:
-            self.close_connection = True  # we do not read (or buffer) an oversized body
+            remaining = length if length <= DRAIN_LIMIT else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            self.close_connection = True
             return self._error(413, "INVALID_ARGUMENT",
                                f"body of {length} bytes exceeds the {self.server.max_body}-byte limit",
                                started, what)
+        return self.rfile.read(length)
+
+    def do_POST(self):
+        started = time.monotonic()
+        path = self.path.split("?", 1)[0]
+        prefix = "/invoke/"
+        capability = path[len(prefix):] if path.startswith(prefix) else None
+        what = _kv(capability) if capability else f"POST {_kv(path)}"
+        raw = self._read_body(started, what)
+        if raw is None:
+            return
+        entry = CAPABILITIES.get(capability)
+        if entry is None:
+            message = f"unknown capability {capability!r}" if capability else f"no such endpoint: POST {path}"
+            return self._error(404, "NOT_FOUND", message, started, what)
         try:
-            payload = json.loads(self.rfile.read(length) or b"null")
+            payload = json.loads(raw or b"null")
         except (ValueError, UnicodeDecodeError) as e:
             return self._error(400, "INVALID_ARGUMENT", f"body is not valid JSON: {e}", started, what)
         if not isinstance(payload, dict):
@@ -144,12 +163,20 @@ class Handler(BaseHTTPRequestHandler):
                 body["details"] = e.details
             self._send(e.status, body)
             level = "ERROR" if e.status >= 500 else "WARN"
+            if capability in QUIET_ERRORS:
+                said = " ".join(f"{k}={_kv(v)}" for k, v in (e.details or {}).items())
+            else:
+                said = _kv(e.message)
             log(level, f"{capability} path={_kv(payload.get('path'))} error={e.code} "
-                       f"{_kv(e.message)} {self._ms(started)}")
+                       f"{said + ' ' if said else ''}{self._ms(started)}")
             return
         except Exception as e:  # a bug or an I/O failure: report it, keep serving
-            return self._error(500, "INTERNAL", f"{type(e).__name__}: {e}", started,
-                               f"{capability} path={_kv(payload.get('path'))}")
+            traceback.print_exc()  # to stderr, for whoever debugs it
+            self._send(500, {"error": f"{type(e).__name__}: {e}", "code": "INTERNAL"})
+            said = type(e).__name__ if capability in QUIET_ERRORS else _kv(f"{type(e).__name__}: {e}")
+            log("ERROR", f"{capability} path={_kv(payload.get('path'))} error=INTERNAL {said} "
+                         f"{self._ms(started)}")
+            return
         self._send(200, result)
         log("INFO", f"{capability} {_summary(capability, payload, result)} {self._ms(started)}")
 
@@ -170,6 +197,8 @@ def main():
         return 2
     host = os.environ.get("HOST", "127.0.0.1")
 
+    if ":" in host:  # an IPv6 address such as "::"
+        ThreadingHTTPServer.address_family = socket.AF_INET6
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True  # in-flight requests must not hold up shutdown
     server.allowed_roots = _allowed_roots()

@@ -1,0 +1,143 @@
+package dev.bkg.pluginmanager.domain;
+
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.VertxContextSupport;
+
+/**
+ * The plugins of this mesh: the registry loaded from plugins.json, one supervisor per plugin,
+ * orphan clean-up and autostart at boot, and every plugin stopped when the manager stops.
+ */
+@ApplicationScoped
+public class Plugins {
+
+    private static final Logger LOG = Logger.getLogger(Plugins.class);
+    /** Variables of the manager that no plugin inherits unless its plugins.json env names them. */
+    private static final List<String> PRIVATE_ENV = List.of("BKG_ADMIN_PASSWORD");
+
+    private final Map<String, PluginSupervisor> supervisors = new LinkedHashMap<>();
+    private final List<String> registryErrors = new ArrayList<>();
+    private final PluginConfigs configs;
+    private final StatusEvents events;
+    private final Path registry;
+    private final Optional<Path> workdir;
+    private final Path home;
+    private final int logLines;
+    private final long logFileBytes;
+    private final int logFiles;
+    private final boolean autostart;
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "plugin-supervision");
+        t.setDaemon(true);
+        return t;
+    });
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    Plugins(PluginConfigs configs, StatusEvents events,
+            @ConfigProperty(name = "bkg.plugins.registry", defaultValue = "plugins/plugins.json") Path registry,
+            @ConfigProperty(name = "bkg.plugins.workdir") Optional<Path> workdir,
+            @ConfigProperty(name = "bkg.home", defaultValue = ".bkg") Path home,
+            @ConfigProperty(name = "bkg.plugins.log-lines", defaultValue = "5000") int logLines,
+            @ConfigProperty(name = "bkg.plugins.log-file-bytes", defaultValue = "5242880") long logFileBytes,
+            @ConfigProperty(name = "bkg.plugins.log-files", defaultValue = "3") int logFiles,
+            @ConfigProperty(name = "bkg.plugins.autostart", defaultValue = "true") boolean autostart) {
+        this.configs = configs;
+        this.events = events;
+        this.registry = registry.toAbsolutePath().normalize();
+        this.workdir = workdir;
+        this.home = home.toAbsolutePath().normalize();
+        this.logLines = logLines;
+        this.logFileBytes = logFileBytes;
+        this.logFiles = logFiles;
+        this.autostart = autostart;
+    }
+
+    void boot(@Observes StartupEvent event) {
+        // the mesh root: plugins/plugins.json lives in it, entrypoints are relative to it
+        Path root = workdir.orElse(registry.getParent() == null ? Path.of(".") : registry.getParent().getParent());
+        RegistryLoader.Result loaded = new RegistryLoader(System::getenv, root.toAbsolutePath().normalize()).load(registry);
+        registryErrors.addAll(loaded.errors());
+        loaded.errors().forEach(e -> LOG.errorf("plugins.json: %s (this entry is left out)", e));
+        Path runDir = home.resolve("run/plugins");
+        Orphans.stopAll(runDir, Duration.ofSeconds(10));
+        Map<String, String> baseEnv = new HashMap<>(System.getenv());
+        PRIVATE_ENV.forEach(baseEnv::remove);
+        for (PluginSpec spec : loaded.plugins()) {
+            PluginLog log = new PluginLog(spec.id(), logLines, home.resolve("logs/plugins"), logFileBytes, logFiles);
+            supervisors.put(spec.id(), new PluginSupervisor(spec, log, events, scheduler, http, Map.copyOf(baseEnv),
+                    () -> configs.environment(spec), runDir));
+        }
+        LOG.infof("%d plugins from %s (%d unavailable, %d rejected)", supervisors.size(), registry,
+                supervisors.values().stream().filter(s -> !s.spec().available()).count(), registryErrors.size());
+        if (autostart) {
+            // configs first (a plugin starts with its stored config); off the event loop, the database may be slow
+            CompletableFuture.runAsync(this::autostart);
+        }
+    }
+
+    private void autostart() {
+        try {
+            VertxContextSupport.subscribeAndAwait(configs::load);
+        } catch (Throwable e) {
+            LOG.warnf("stored plugin configs could not be read (%s): autostarting with defaults", e.getMessage());
+        }
+        for (PluginSupervisor supervisor : supervisors.values()) {
+            if (supervisor.spec().autostart() && supervisor.spec().available()) {
+                supervisor.start();
+            } else if (supervisor.spec().autostart()) {
+                LOG.warnf("plugin %s is marked autostart but is not available: %s", supervisor.spec().id(),
+                        supervisor.spec().unavailableReason());
+            }
+        }
+    }
+
+    void shutdown(@Observes ShutdownEvent event) {
+        List<CompletableFuture<PluginStatus>> stops = new ArrayList<>();
+        supervisors.values().forEach(s -> stops.add(s.stop(false)));
+        try {
+            CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warnf("not every plugin stopped in time: killing the rest");
+            supervisors.values().forEach(s -> s.stop(true));
+        }
+        scheduler.shutdownNow();
+    }
+
+    public Collection<PluginSupervisor> all() {
+        return supervisors.values();
+    }
+
+    public Optional<PluginSupervisor> find(String id) {
+        return Optional.ofNullable(id == null ? null : supervisors.get(id));
+    }
+
+    public List<String> registryErrors() {
+        return List.copyOf(registryErrors);
+    }
+
+    /** The plugins declaring a capability, in registry order. */
+    public List<PluginSupervisor> providers(String capability) {
+        return supervisors.values().stream().filter(s -> s.spec().capabilities().contains(capability)).toList();
+    }
+}
