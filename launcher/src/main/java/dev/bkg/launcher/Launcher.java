@@ -173,17 +173,19 @@ public final class Launcher {
         Properties p = props.get();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         System.out.printf("bkg mesh: %s (launcher pid %s)%n", p.getProperty("state"), p.getProperty("launcher.pid"));
-        System.out.printf("%-24s %6s %8s  %s%n", "SERVICE", "PORT", "PID", "STATE");
+        System.out.printf("%-40s %6s %8s  %s%n", "SERVICE", "PORT", "PID", "STATE");
         boolean allReady = true;
         for (ServiceSpec spec : ServiceSpec.MESH) {
             String port = p.getProperty(spec.name() + ".port", "-");
             long pid = Long.parseLong(p.getProperty(spec.name() + ".pid", "-1"));
-            boolean alive = pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+            // plugins are the plugin manager's children: their readiness tells whether they run
+            boolean alive = spec.isPlugin() || pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
             String ready = !alive ? "down" : Mesh.isReady(http, "127.0.0.1", Integer.parseInt(port)) ? "ready" : "not ready";
             allReady &= "ready".equals(ready);
-            System.out.printf("%-24s %6s %8s  %s%n", spec.name(), port, pid > 0 ? pid : "-", ready);
+            String name = spec.isPlugin() ? spec.name() + " (plugin " + spec.plugin() + ")" : spec.name();
+            System.out.printf("%-40s %6s %8s  %s%n", name, port, pid > 0 ? pid : "-", ready);
         }
-        System.out.printf("%-24s %6s %8s  %s%n", "postgresql", "-", p.getProperty("postgres.pid", "-"),
+        System.out.printf("%-40s %6s %8s  %s%n", "postgresql", "-", p.getProperty("postgres.pid", "-"),
                 p.getProperty("database", "?"));
         return allReady ? 0 : 1;
     }

@@ -53,10 +53,13 @@ final class Mesh implements AutoCloseable {
         state.put("postgres.pid", database.pid());
         Path logs = createDirectories(home.resolve("logs"));
         for (ServiceSpec spec : ServiceSpec.MESH) {
+            state.put(spec.name() + ".port", spec.port(env));
+            if (spec.isPlugin()) {
+                continue; // the plugin manager starts it (autostart in plugins/plugins.json)
+            }
             Process process = launch(spec, adminPassword, logs.resolve(spec.name() + ".log"));
             processes.put(spec, process);
             state.put(spec.name() + ".pid", process.pid());
-            state.put(spec.name() + ".port", spec.port(env));
         }
         awaitReady(Duration.ofSeconds(env.readyTimeoutSeconds()));
     }
@@ -113,7 +116,13 @@ final class Mesh implements AutoCloseable {
         if (spec.needsDatabase()) {
             processEnv.putAll(database.serviceEnvironment());
         }
-        if ("auth-service".equals(spec.name())) {
+        if ("plugin-manager-service".equals(spec.name())) {
+            // the plugins it runs: where their registry is, their ports, and the admin password,
+            // which plugins.json hands to apikeys (auth-service) only
+            processEnv.put("BKG_PLUGINS_REGISTRY", env.root().resolve("plugins/plugins.json").toString());
+            processEnv.put("BKG_PLUGINS_WORKDIR", env.root().toString());
+            ServiceSpec.MESH.stream().filter(ServiceSpec::isPlugin)
+                    .forEach(plugin -> processEnv.put(plugin.portEnv(), String.valueOf(plugin.port(env))));
             processEnv.put("BKG_ADMIN_PASSWORD", adminPassword);
         } else {
             processEnv.remove("BKG_ADMIN_PASSWORD");
@@ -127,11 +136,11 @@ final class Mesh implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        List<ServiceSpec> waiting = new ArrayList<>(processes.keySet());
+        List<ServiceSpec> waiting = new ArrayList<>(ServiceSpec.MESH);
         while (!waiting.isEmpty()) {
             for (ServiceSpec spec : List.copyOf(waiting)) {
                 Process process = processes.get(spec);
-                if (!process.isAlive()) {
+                if (process != null && !process.isAlive()) {
                     throw new LauncherException(spec.name() + " exited with code " + process.exitValue()
                             + " before it was ready; its last log lines:\n" + tail(spec, 25));
                 }
@@ -170,7 +179,13 @@ final class Mesh implements AutoCloseable {
     }
 
     String tail(ServiceSpec spec, int lines) {
-        return tail(home.resolve("logs").resolve(spec.name() + ".log"), lines);
+        return tail(logFile(home, spec), lines);
+    }
+
+    /** A plugin's output is captured by the plugin manager, into logs/plugins/<plugin>.log. */
+    static Path logFile(Path home, ServiceSpec spec) {
+        return spec.isPlugin() ? home.resolve("logs/plugins").resolve(spec.plugin() + ".log")
+                : home.resolve("logs").resolve(spec.name() + ".log");
     }
 
     static String tail(Path file, int lines) {

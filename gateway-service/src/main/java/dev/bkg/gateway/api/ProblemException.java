@@ -1,6 +1,7 @@
 package dev.bkg.gateway.api;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.ws.rs.core.Response;
@@ -11,6 +12,7 @@ public class ProblemException extends RuntimeException {
     private final int status;
     private final String title;
     private final Map<String, Object> headers = new LinkedHashMap<>();
+    private List<Problem.FieldError> errors = List.of();
 
     public ProblemException(int status, String title, String detail) {
         super(detail);
@@ -23,8 +25,13 @@ public class ProblemException extends RuntimeException {
         return this;
     }
 
+    public ProblemException errors(List<Problem.FieldError> fieldErrors) {
+        this.errors = List.copyOf(fieldErrors);
+        return this;
+    }
+
     public Response toResponse() {
-        return Problem.response(status, title, getMessage(), headers);
+        return Problem.response(status, title, getMessage(), headers, errors);
     }
 
     public int status() {

@@ -41,7 +41,6 @@ import io.smallrye.mutiny.Uni;
 public class AuthClient {
 
     static final Duration DEADLINE = Duration.ofSeconds(5);
-    static final int RETRY_AFTER_SECONDS = 5;
     static final Duration RECONNECT_WAIT = Duration.ofSeconds(1);
 
     private final MutinyAuthServiceStub auth;
@@ -119,18 +118,6 @@ public class AuthClient {
     }
 
     static ProblemException toProblem(Status status) {
-        String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
-        return switch (status.getCode()) {
-            case INVALID_ARGUMENT, OUT_OF_RANGE -> ProblemException.badRequest(detail);
-            case UNAUTHENTICATED -> ProblemException.unauthorized(detail);
-            case PERMISSION_DENIED -> ProblemException.forbidden(detail);
-            case NOT_FOUND -> new ProblemException(404, "Not Found", detail);
-            case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> new ProblemException(409, "Conflict", detail);
-            case RESOURCE_EXHAUSTED -> new ProblemException(429, "Too Many Requests", detail)
-                    .header("Retry-After", RETRY_AFTER_SECONDS);
-            case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED -> ProblemException
-                    .unavailable("auth-service is not reachable; retry shortly", RETRY_AFTER_SECONDS);
-            default -> new ProblemException(502, "Bad Gateway", "auth-service failed: " + status.getCode());
-        };
+        return GrpcProblems.toProblem(status, "auth-service");
     }
 }

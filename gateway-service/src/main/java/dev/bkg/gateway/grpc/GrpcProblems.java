@@ -1,0 +1,34 @@
+package dev.bkg.gateway.grpc;
+
+import dev.bkg.gateway.api.ProblemException;
+import io.grpc.Status;
+
+/** gRPC statuses from a backend service turned into the problems the REST API answers. */
+public final class GrpcProblems {
+
+    public static final int RETRY_AFTER_SECONDS = 5;
+
+    private GrpcProblems() {
+    }
+
+    public static ProblemException toProblem(Status status, String service) {
+        String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
+        return switch (status.getCode()) {
+            case INVALID_ARGUMENT, OUT_OF_RANGE -> ProblemException.badRequest(detail);
+            case UNAUTHENTICATED -> ProblemException.unauthorized(detail);
+            case PERMISSION_DENIED -> ProblemException.forbidden(detail);
+            case NOT_FOUND -> new ProblemException(404, "Not Found", detail);
+            case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> new ProblemException(409, "Conflict", detail);
+            case RESOURCE_EXHAUSTED -> new ProblemException(429, "Too Many Requests", detail)
+                    .header("Retry-After", RETRY_AFTER_SECONDS);
+            // a status the service sent has no local cause; a transport failure (the service is down) has one
+            case UNAVAILABLE -> ProblemException.unavailable(status.getCause() == null && status.getDescription() != null
+                    ? detail : service + " is not reachable; retry shortly", RETRY_AFTER_SECONDS);
+            case DEADLINE_EXCEEDED, CANCELLED -> ProblemException
+                    .unavailable(service + " did not answer in time; retry shortly", RETRY_AFTER_SECONDS);
+            // UNKNOWN carries a plugin's own failure through the bus: its message, as a bad gateway
+            default -> new ProblemException(502, "Bad Gateway", status.getCode() == Status.Code.UNKNOWN ? detail
+                    : service + " failed: " + status.getCode());
+        };
+    }
+}
