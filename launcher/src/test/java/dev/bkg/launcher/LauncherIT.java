@@ -101,7 +101,7 @@ class LauncherIT {
         Result again = bkg(UP_TIMEOUT, "up", "--detach");
         assertEquals(0, again.exit, again.output);
         assertFalse(again.output.contains(password), "the password is shown only at the first start");
-        assertTrue(Files.readString(home.resolve("logs/auth-service.log")).contains("user 'admin' exists; left as it is"));
+        assertTrue(Files.readString(home.resolve("logs/plugins/apikeys.log")).contains("user 'admin' exists; left as it is"));
         assertEquals(0, bkg(Duration.ofSeconds(120), "down").exit);
         assertEquals(List.of(), processesOfThisMesh());
     }
@@ -184,10 +184,18 @@ class LauncherIT {
         List<Long> pids = new ArrayList<>();
         pids.add(Long.parseLong(props.getProperty("launcher.pid")));
         pids.add(Long.parseLong(props.getProperty("postgres.pid")));
+        long pluginManager = Long.parseLong(props.getProperty("plugin-manager-service.pid"));
         for (ServiceSpec spec : ServiceSpec.MESH) {
-            pids.add(Long.parseLong(props.getProperty(spec.name() + ".pid")));
+            pids.add(spec.isPlugin() ? pluginPid(pluginManager, spec) : Long.parseLong(props.getProperty(spec.name() + ".pid")));
         }
         return pids;
+    }
+
+    /** A plugin service is a child process of the plugin manager, running its module's jar. */
+    private static long pluginPid(long pluginManager, ServiceSpec spec) {
+        return ProcessHandle.of(pluginManager).orElseThrow().descendants()
+                .filter(h -> h.info().commandLine().orElse("").contains(spec.name() + "/target/quarkus-app/quarkus-run.jar"))
+                .findFirst().orElseThrow(() -> new AssertionError("the plugin manager runs no " + spec.name())).pid();
     }
 
     private static boolean alive(long pid) {
