@@ -6,7 +6,6 @@ import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import dev.bkg.gateway.api.ProblemException;
 import dev.bkg.peerhealth.PeerReconnect;
 import dev.bkg.proto.auth.v1.ChangePasswordRequest;
 import dev.bkg.proto.auth.v1.ChangePasswordResponse;
@@ -29,7 +28,6 @@ import dev.bkg.proto.auth.v1.RevokeKeyResponse;
 import dev.bkg.proto.auth.v1.ValidateRequest;
 import dev.bkg.proto.auth.v1.ValidateResponse;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.mutiny.Uni;
 
@@ -102,22 +100,14 @@ public class AuthClient {
     }
 
     private <T> Uni<T> call(Function<MutinyAuthServiceStub, Uni<T>> rpc, boolean retryOnceIfUnavailable) {
-        Uni<T> result = attempt(rpc, auth.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+        Uni<T> result = rpc.apply(auth.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
         if (retryOnceIfUnavailable) {
-            // the retry waits (briefly) for the reconnect the first failure asked for
-            result = result.onFailure(failure -> Status.fromThrowable(failure).getCode() == Status.Code.UNAVAILABLE)
-                    .recoverWithUni(() -> attempt(rpc, auth.withWaitForReady()
+            // the first failure wakes the channel; the retry waits (briefly) for that reconnect
+            result = result.onFailure().invoke(failure -> PeerReconnect.afterFailure(auth, failure))
+                    .onFailure(failure -> Status.fromThrowable(failure).getCode() == Status.Code.UNAVAILABLE)
+                    .recoverWithUni(() -> rpc.apply(auth.withWaitForReady()
                             .withDeadlineAfter(RECONNECT_WAIT.toMillis(), TimeUnit.MILLISECONDS)));
         }
-        return result.onFailure(StatusRuntimeException.class)
-                .transform(e -> toProblem(((StatusRuntimeException) e).getStatus()));
-    }
-
-    private <T> Uni<T> attempt(Function<MutinyAuthServiceStub, Uni<T>> rpc, MutinyAuthServiceStub stub) {
-        return rpc.apply(stub).onFailure().invoke(failure -> PeerReconnect.afterFailure(auth, failure));
-    }
-
-    static ProblemException toProblem(Status status) {
-        return GrpcProblems.toProblem(status, "auth-service");
+        return GrpcProblems.asProblems(result, auth, "auth-service");
     }
 }

@@ -1,7 +1,10 @@
 package dev.bkg.gateway.grpc;
 
 import dev.bkg.gateway.api.ProblemException;
+import dev.bkg.peerhealth.PeerReconnect;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.smallrye.mutiny.Uni;
 
 /** gRPC statuses from a backend service turned into the problems the REST API answers. */
 public final class GrpcProblems {
@@ -9,6 +12,16 @@ public final class GrpcProblems {
     public static final int RETRY_AFTER_SECONDS = 5;
 
     private GrpcProblems() {
+    }
+
+    /**
+     * A call on {@code stub} to {@code service} as every gateway client makes it: a failure wakes a
+     * backed-off channel (PeerReconnect) and reaches the REST caller as a problem.
+     */
+    public static <T> Uni<T> asProblems(Uni<T> call, Object stub, String service) {
+        return call.onFailure().invoke(failure -> PeerReconnect.afterFailure(stub, failure))
+                .onFailure(StatusRuntimeException.class)
+                .transform(e -> toProblem(((StatusRuntimeException) e).getStatus(), service));
     }
 
     public static ProblemException toProblem(Status status, String service) {

@@ -6,9 +6,7 @@ import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import dev.bkg.peerhealth.PeerReconnect;
 import dev.bkg.proto.pluginmanager.v1.MutinyPluginManagerGrpc.MutinyPluginManagerStub;
-import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.mutiny.Uni;
 
@@ -26,14 +24,7 @@ public class PluginManagerClient {
     }
 
     public <T> Uni<T> call(Function<MutinyPluginManagerStub, Uni<T>> rpc) {
-        return rpc.apply(stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS))
-                .onFailure().invoke(failure -> PeerReconnect.afterFailure(stub, failure))
-                .onFailure(StatusRuntimeException.class)
-                .transform(e -> GrpcProblems.toProblem(((StatusRuntimeException) e).getStatus(), "plugin-manager-service"));
-    }
-
-    /** For streams: the raw stub (the caller handles reconnects). */
-    public MutinyPluginManagerStub stub() {
-        return stub;
+        return GrpcProblems.asProblems(rpc.apply(stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)),
+                stub, "plugin-manager-service");
     }
 }
