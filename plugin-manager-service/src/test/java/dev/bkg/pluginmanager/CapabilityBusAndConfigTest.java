@@ -83,7 +83,9 @@ class CapabilityBusAndConfigTest {
                 java.util.Map.of("path", repo.toString(), "diff", traversal, "dryRun", false)));
         assertEquals(Status.Code.PERMISSION_DENIED, refused.getCode());
         assertFalse(Files.exists(TestRegistry.HOME.resolve("escape.txt")));
-        assertEquals(Status.Code.PERMISSION_DENIED, invokeFails("repo.analyze", "{\"path\": \"/etc\"}").getCode());
+        Status outside = invokeFails("repo.analyze", "{\"path\": \"/etc\"}");
+        assertEquals(Status.Code.PERMISSION_DENIED, outside.getCode());
+        assertEquals("plugin 'repoagent': path '/etc' is outside the allowed roots", outside.getDescription());
         manager.stopPlugin(StopPluginRequest.newBuilder().setPluginId("repoagent").setWait(true).build());
     }
 

@@ -60,6 +60,7 @@ public class AuthResource {
 
     @POST
     @Path("/logout")
+    @Consumes(MediaType.WILDCARD)
     public Uni<Response> logout(RoutingContext http) {
         CallerPrincipal caller = CallerPrincipal.of(http);
         if (!caller.isSession()) {

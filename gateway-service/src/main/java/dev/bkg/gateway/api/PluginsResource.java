@@ -37,7 +37,6 @@ import io.vertx.ext.web.RoutingContext;
 /** The seed's plugin API, {@code /api/plugins}, and the capability bus, {@code /api/capabilities}. */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
-@Consumes(MediaType.APPLICATION_JSON)
 public class PluginsResource {
 
     static final int MAX_LOG_LIMIT = 5000;
@@ -137,6 +136,7 @@ public class PluginsResource {
      */
     @POST
     @Path("/plugins/{id}/config")
+    @Consumes(MediaType.APPLICATION_JSON)
     @RequiresScope("plugins:write")
     public Uni<ConfigSet> setConfig(@PathParam("id") String id, JsonNode body,
             @QueryParam("expectedVersion") @DefaultValue("0") int expectedVersion, RoutingContext http) {
@@ -182,6 +182,7 @@ public class PluginsResource {
      */
     @POST
     @Path("/capabilities/{capability}")
+    @Consumes(MediaType.APPLICATION_JSON)
     @RequiresScope("plugins:write")
     public Uni<Response> invoke(@PathParam("capability") String capability, JsonNode body,
             @QueryParam("plugin") String plugin, RoutingContext http) {

@@ -7,7 +7,9 @@ import java.util.function.Function;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.proto.pluginmanager.v1.MutinyPluginManagerGrpc.MutinyPluginManagerStub;
+import dev.bkg.peerhealth.PeerReconnect;
 import io.quarkus.grpc.GrpcClient;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /** The gateway's client of plugin-manager-service: deadlines, and statuses turned into problems. */
@@ -21,6 +23,11 @@ public class PluginManagerClient {
 
     PluginManagerClient(@GrpcClient("pluginmanager") MutinyPluginManagerStub stub) {
         this.stub = stub;
+    }
+
+    /** A server stream (no deadline: it lasts as long as someone follows it); failures stay gRPC statuses. */
+    public <T> Multi<T> stream(Function<MutinyPluginManagerStub, Multi<T>> rpc) {
+        return rpc.apply(stub).onFailure().invoke(failure -> PeerReconnect.afterFailure(stub, failure));
     }
 
     public <T> Uni<T> call(Function<MutinyPluginManagerStub, Uni<T>> rpc) {

@@ -5,11 +5,9 @@ import java.lang.reflect.Method;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.container.ResourceInfo;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 
-import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
@@ -19,20 +17,19 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Guards every REST route under /api and /v1: a credential ({@code Authorization: Bearer <key or
- * session token>} or {@code x-api-key}) validated through {@link CredentialCache}, the route's
+ * session token>} or {@code x-api-key}) checked by {@link Authenticator} with the route's
  * {@link RequiresScope}, and the caller's rate limit (429 with Retry-After and X-RateLimit-*).
  * {@link PublicRoute}s need no credential and are limited per client address.
  */
 public class AuthGuard {
 
-    private static final Logger AUDIT = Logger.getLogger("dev.bkg.gateway.audit");
     private static final String DECISION = "bkg.rate-limit";
 
-    private final CredentialCache credentials;
+    private final Authenticator authenticator;
     private final RateLimiter limiter;
 
-    AuthGuard(CredentialCache credentials, RateLimiter limiter) {
-        this.credentials = credentials;
+    AuthGuard(Authenticator authenticator, RateLimiter limiter) {
+        this.authenticator = authenticator;
         this.limiter = limiter;
     }
 
@@ -46,28 +43,13 @@ public class AuthGuard {
         if (method != null && method.isAnnotationPresent(PublicRoute.class)) {
             return Uni.createFrom().item(limit(request, limiter.forAddress(clientAddress(http))));
         }
-        String credential = credentialOf(request);
-        if (credential == null) {
-            return Uni.createFrom().item(ProblemException
-                    .unauthorized("send a credential: Authorization: Bearer <API key or session token>, or x-api-key")
-                    .toResponse());
-        }
-        return credentials.validate(credential).map(validation -> {
-            if (!validation.getValid()) {
-                String reason = validation.getReason();
-                AUDIT.infof("denied %s %s: %s credential", request.getMethod(), path, reason);
-                return ProblemException.unauthorized("expired".equals(reason) || "revoked".equals(reason)
-                        ? "the credential is " + reason : "the credential is not valid").toResponse();
-            }
-            CallerPrincipal principal = CallerPrincipal.of(validation.getPrincipal(), credential);
-            String scope = requiredScope(route);
-            if (scope != null && !principal.hasScope(scope)) {
-                AUDIT.infof("denied %s %s to %s: needs scope %s", request.getMethod(), path, principal.subject(), scope);
-                return ProblemException.forbidden("this route needs the scope '" + scope + "'").toResponse();
-            }
-            http.put(CallerPrincipal.KEY, principal);
-            return limit(request, limiter.forCaller(principal));
-        }).onFailure(ProblemException.class).recoverWithItem(e -> ((ProblemException) e).toResponse());
+        String what = request.getMethod() + " " + path;
+        return authenticator.authenticate(Authenticator.credentialFrom(request::getHeaderString), requiredScope(route), what)
+                .map(principal -> {
+                    http.put(CallerPrincipal.KEY, principal);
+                    return limit(request, limiter.forCaller(principal));
+                })
+                .onFailure(ProblemException.class).recoverWithItem(e -> ((ProblemException) e).toResponse());
     }
 
     /** Null lets the request through; a 429 stops it. The decision is kept for the response headers. */
@@ -96,16 +78,6 @@ public class AuthGuard {
         headers.putSingle("X-RateLimit-Limit", d.limit());
         headers.putSingle("X-RateLimit-Remaining", d.remaining());
         headers.putSingle("X-RateLimit-Reset", d.resetSeconds());
-    }
-
-    static String credentialOf(ContainerRequestContext request) {
-        String authorization = request.getHeaderString(HttpHeaders.AUTHORIZATION);
-        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            String token = authorization.substring(7).trim();
-            return token.isEmpty() ? null : token;
-        }
-        String apiKey = request.getHeaderString("x-api-key");
-        return apiKey == null || apiKey.isBlank() ? null : apiKey.trim();
     }
 
     private static String requiredScope(ResourceInfo route) {

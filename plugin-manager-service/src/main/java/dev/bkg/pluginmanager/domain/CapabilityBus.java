@@ -109,12 +109,12 @@ public class CapabilityBus {
                 });
     }
 
-    /** The plugin's client errors keep their meaning; anything else is the plugin failing. */
+    /** The plugin's client errors keep their meaning (and its words, after its name); anything else is the plugin failing. */
     private static StatusRuntimeException fromPlugin(String pluginId, Status status) {
         String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
         return switch (status.getCode()) {
             case INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, UNAUTHENTICATED, RESOURCE_EXHAUSTED ->
-                status.withDescription(detail).asRuntimeException();
+                status.withDescription("plugin '" + pluginId + "': " + detail).asRuntimeException();
             case UNAVAILABLE -> Status.UNAVAILABLE.withDescription("plugin '" + pluginId + "' is not reachable: " + detail)
                     .asRuntimeException();
             case DEADLINE_EXCEEDED -> Status.DEADLINE_EXCEEDED.withDescription("plugin '" + pluginId + "' did not answer within "

@@ -1,0 +1,38 @@
+package dev.bkg.gateway.ws;
+
+import dev.bkg.gateway.stream.PluginStreams;
+import dev.bkg.gateway.stream.SocketFeed;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
+
+/**
+ * {@code /ws/plugins/{id}/status}: the plugin's current status, then every change, as
+ * {@code {"type":"status","pluginId","state","previousState",...}}. Needs plugins:read.
+ */
+@WebSocket(path = "/ws/plugins/{id}/status")
+public class PluginStatusSocket {
+
+    private final PluginStreams streams;
+    private final SocketLimits limits;
+
+    PluginStatusSocket(PluginStreams streams, SocketLimits limits) {
+        this.streams = streams;
+        this.limits = limits;
+    }
+
+    @OnOpen
+    @NonBlocking
+    void open(WebSocketConnection socket) {
+        SocketFeed.start(socket, streams.statuses(), socket.pathParam("id"), event -> true, "status",
+                StatusChange::of, limits.maxPendingMessages());
+    }
+
+    @OnClose
+    @NonBlocking
+    void close(WebSocketConnection socket) {
+        SocketFeed.stop(socket);
+    }
+}

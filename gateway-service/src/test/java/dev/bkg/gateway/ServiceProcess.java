@@ -1,0 +1,116 @@
+package dev.bkg.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** One real service of the mesh, run from its packaged jar as its own process on a fixed port. */
+final class ServiceProcess {
+
+    private final String name;
+    private final Path jar;
+    private final Path log;
+    private final Map<String, String> env;
+    final int port = freePort();
+    private Process process;
+
+    ServiceProcess(String name, Path logDirectory, Map<String, String> env) {
+        this.name = name;
+        this.jar = Path.of("../" + name + "/target/quarkus-app/quarkus-run.jar").toAbsolutePath().normalize();
+        this.log = logDirectory.resolve(name + ".log");
+        this.env = new HashMap<>(env);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the gateway's tests run the real " + name + ": build it first ("
+                    + "./mvnw -pl " + name + " -am package -DskipTests); missing " + jar);
+        }
+    }
+
+    /** Starts the service (again, on the same port) and waits until it is ready. */
+    void start() {
+        ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:+UseSerialGC", "-jar", jar.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited; see " + log);
+            }
+            try {
+                HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready")).build();
+                if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            sleep(200);
+        }
+        throw new IllegalStateException(name + " not ready within 90 s; see " + log);
+    }
+
+    /** Kills the service outright (SIGKILL): what a crash looks like to the gateway. */
+    void kill() {
+        process.destroyForcibly();
+        waitFor(30);
+    }
+
+    /** Stops it as an operator would (SIGTERM; SIGKILL after 20 s). */
+    void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        if (!waitFor(20)) {
+            process.destroyForcibly();
+            waitFor(10);
+        }
+    }
+
+    private boolean waitFor(int seconds) {
+        try {
+            return process.waitFor(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
