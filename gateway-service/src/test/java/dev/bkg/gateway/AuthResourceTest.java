@@ -248,6 +248,17 @@ class AuthResourceTest {
     }
 
     @Test
+    void aKeyMayOnlyGrantScopesItHoldsAndIsNoAdminForItsOwnersSake() {
+        String manager = createKey(admin(), Map.of("name", "manager", "scopes", List.of("keys:manage", "inference")))
+                .then().statusCode(201).extract().path("key");
+        createKey(manager, Map.of("name", "stronger", "scopes", List.of("admin"))).then().statusCode(403)
+                .contentType("application/problem+json").body("detail", containsString("'admin'"));
+        createKey(manager, Map.of("name", "weaker", "scopes", List.of("inference"))).then().statusCode(201);
+        // the key's owner is an admin, the key is not
+        given().auth().oauth2(manager).when().get("/api/auth/keys?all=true").then().statusCode(403);
+    }
+
+    @Test
     void whileAuthServiceIsDownCachedCredentialsWorkAndOthersGet503() {
         String session = login();
         String cached = createKey(session, Map.of("name", "cached", "scopes", List.of("inference")))

@@ -3,6 +3,7 @@ package dev.bkg.auth.domain;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -139,6 +140,42 @@ public class Credentials {
                 return Validation.key(key, owner);
             });
         }));
+    }
+
+    /** Who a principal subject names, and what it may do now. */
+    public record Caller(String subject, User user, List<String> scopes) {
+        public boolean holds(String scope) {
+            return scopes.contains(scope) || isAdmin();
+        }
+
+        /** The credential holds the admin scope (a key of an admin user without it is not). */
+        public boolean isAdmin() {
+            return scopes.contains(Scopes.ADMIN);
+        }
+    }
+
+    /**
+     * The caller behind a subject the gateway vouched for ({@code user:<name>} or {@code key:<id>}):
+     * a key's scopes, or the user's; UNAUTHENTICATED when it is empty, unknown, revoked or expired.
+     */
+    public Uni<Caller> caller(String subject) {
+        RuntimeException unknown = Status.UNAUTHENTICATED.withDescription("the caller is not a current user or key")
+                .asRuntimeException();
+        if (subject != null && subject.startsWith("user:")) {
+            return Panache.withSession(() -> User.<User>findById(subject.substring(5)))
+                    .onItem().ifNull().failWith(unknown)
+                    .map(user -> new Caller(subject, user, Scopes.of(user)));
+        }
+        if (subject != null && subject.startsWith("key:")) {
+            return Panache.withSession(() -> ApiKey.<ApiKey>findById(subject.substring(4)).flatMap(key -> {
+                if (key == null || key.revokedAt != null || (key.expiresAt != null && key.expiresAt.isBefore(Instant.now()))) {
+                    return Uni.createFrom().failure(unknown);
+                }
+                return User.<User>findById(key.owner).onItem().ifNull().failWith(unknown)
+                        .map(owner -> new Caller(subject, owner, key.scopeList()));
+            }));
+        }
+        return Uni.createFrom().failure(unknown);
     }
 
     /** The outcome of a validation: a principal, or the reason why not. */

@@ -23,7 +23,12 @@ public class KeyRegistry {
     public record Created(String key, ApiKey info) {
     }
 
-    public Uni<Created> create(String name, List<String> scopes, Instant expiresAt, int rateLimitPerMinute, String owner) {
+    /**
+     * A new key for {@code owner} with {@code scopes}, each of which the owner must hold and, when
+     * {@code grantorScopes} is not empty, so must the credential creating it (or it holds admin).
+     */
+    public Uni<Created> create(String name, List<String> scopes, Instant expiresAt, int rateLimitPerMinute, String owner,
+            List<String> grantorScopes) {
         if (name == null || name.isBlank() || name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
             return invalid("name must be 1-" + MAX_NAME + " characters without control characters");
         }
@@ -40,6 +45,15 @@ public class KeyRegistry {
         }
         if (rateLimitPerMinute < 0 || rateLimitPerMinute > MAX_RATE_LIMIT) {
             return invalid("rateLimitPerMinute must be 0 (the default) to " + MAX_RATE_LIMIT);
+        }
+        if (!grantorScopes.isEmpty() && !grantorScopes.contains(Scopes.ADMIN)) {
+            for (String scope : scopes) {
+                if (!grantorScopes.contains(scope)) {
+                    return Uni.createFrom().failure(Status.PERMISSION_DENIED
+                            .withDescription("the calling credential may not grant scope '" + scope + "' (it does not hold it)")
+                            .asRuntimeException());
+                }
+            }
         }
         return Panache.withTransaction(() -> User.<User>findById(owner == null ? "" : owner).flatMap(user -> {
             if (user == null) {

@@ -102,7 +102,7 @@ public class AuthGrpcService extends MutinyAuthServiceGrpc.AuthServiceImplBase {
     public Uni<CreateKeyResponse> createKey(CreateKeyRequest request) {
         Instant expires = request.getExpiresAtEpochMs() == 0 ? null : Instant.ofEpochMilli(request.getExpiresAtEpochMs());
         return keys.create(request.getName(), request.getScopesList(), expires, request.getRateLimitPerMinute(),
-                request.getOwner())
+                request.getOwner(), request.getGrantorScopesList())
                 .map(created -> CreateKeyResponse.newBuilder().setKey(created.key()).setInfo(keyInfo(created.info())).build());
     }
 

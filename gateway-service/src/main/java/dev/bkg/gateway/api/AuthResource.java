@@ -106,10 +106,12 @@ public class AuthResource {
         if (body == null) {
             throw ProblemException.badRequest("a JSON body {name, scopes, expiresAt?, rateLimitPerMinute?} is required");
         }
+        CallerPrincipal caller = CallerPrincipal.of(http);
         CreateKeyRequest.Builder request = CreateKeyRequest.newBuilder()
                 .setName(body.name() == null ? "" : body.name())
                 .addAllScopes(body.scopes() == null ? List.of() : body.scopes())
-                .setOwner(CallerPrincipal.of(http).username());
+                .setOwner(caller.username())
+                .addAllGrantorScopes(caller.scopes());
         if (body.expiresAt() != null) {
             try {
                 request.setExpiresAtEpochMs(Instant.parse(body.expiresAt()).toEpochMilli());
@@ -131,7 +133,7 @@ public class AuthResource {
     @RequiresScope("keys:manage")
     public Uni<List<KeyView>> listKeys(@QueryParam("all") boolean all, RoutingContext http) {
         CallerPrincipal caller = CallerPrincipal.of(http);
-        if (all && !caller.admin()) {
+        if (all && !caller.hasScope("admin")) {
             throw ProblemException.forbidden("only an admin may list every user's keys");
         }
         return auth.listKeys(all ? null : caller.username())
@@ -144,7 +146,7 @@ public class AuthResource {
     @RequiresScope("keys:manage")
     public Uni<KeyView> revokeKey(@PathParam("id") String id, RoutingContext http) {
         CallerPrincipal caller = CallerPrincipal.of(http);
-        Uni<Boolean> allowed = caller.admin() ? Uni.createFrom().item(true)
+        Uni<Boolean> allowed = caller.hasScope("admin") ? Uni.createFrom().item(true)
                 : auth.listKeys(caller.username()).map(r -> r.getKeysList().stream().anyMatch(k -> k.getId().equals(id)));
         return allowed.flatMap(ok -> {
             if (!ok) {
