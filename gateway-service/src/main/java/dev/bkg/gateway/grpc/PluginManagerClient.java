@@ -30,6 +30,12 @@ public class PluginManagerClient {
         return rpc.apply(stub).onFailure().invoke(failure -> PeerReconnect.afterFailure(stub, failure));
     }
 
+    /** A call forwarded as is (the gateway's public gRPC API): the plugin manager's status reaches the caller. */
+    public <T> Uni<T> forward(Function<MutinyPluginManagerStub, Uni<T>> rpc) {
+        return rpc.apply(stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS))
+                .onFailure().invoke(failure -> PeerReconnect.afterFailure(stub, failure));
+    }
+
     public <T> Uni<T> call(Function<MutinyPluginManagerStub, Uni<T>> rpc) {
         return GrpcProblems.asProblems(rpc.apply(stub.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)),
                 stub, "plugin-manager-service");
