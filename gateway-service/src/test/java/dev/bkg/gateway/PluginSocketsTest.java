@@ -92,6 +92,11 @@ class PluginSocketsTest {
             assertEquals(first.getLong("seq"), second.getLong("seq"), "both sockets get the same line");
             assertEquals("INFO", first.getString("level"));
             assertEquals(1, streams.logs().openStreams(), "one backend log stream however many sockets");
+            List<Long> seqs = logs.received.stream().filter(m -> "log".equals(m.getString("type")))
+                    .map(m -> m.getLong("seq")).toList();
+            for (int i = 1; i < seqs.size(); i++) {
+                assertTrue(seqs.get(i) > seqs.get(i - 1), "lines arrive in order, each once: " + seqs);
+            }
 
             // a client reconnecting after that line gets nothing older again
             try (SocketClient resumed = SocketClient.open(ws("/ws/plugins/repoagent/logs?afterSeq=" + first.getLong("seq")), admin)) {

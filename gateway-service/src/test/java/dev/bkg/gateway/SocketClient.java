@@ -19,6 +19,8 @@ import io.vertx.core.json.JsonObject;
 final class SocketClient implements WebSocket.Listener, AutoCloseable {
 
     final LinkedBlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
+    /** Every message, in arrival order (the queue is consumed by {@link #await}). */
+    final List<JsonObject> received = new java.util.concurrent.CopyOnWriteArrayList<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
@@ -75,17 +77,13 @@ final class SocketClient implements WebSocket.Listener, AutoCloseable {
         }
     }
 
-    List<JsonObject> drain() {
-        java.util.ArrayList<JsonObject> all = new java.util.ArrayList<>();
-        messages.drainTo(all);
-        return all;
-    }
-
     @Override
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
         partial.append(data);
         if (last) {
-            messages.add(new JsonObject(partial.toString()));
+            JsonObject message = new JsonObject(partial.toString());
+            received.add(message);
+            messages.add(message);
             partial.setLength(0);
         }
         webSocket.request(1);

@@ -119,7 +119,8 @@ final class Mesh implements AutoCloseable {
         if ("plugin-manager-service".equals(spec.name())) {
             // the plugins it runs: where their registry is, their ports, and the admin password,
             // which plugins.json hands to apikeys (auth-service) only
-            processEnv.put("BKG_PLUGINS_REGISTRY", env.root().resolve("plugins/plugins.json").toString());
+            processEnv.put("BKG_PLUGINS_REGISTRY", Path.of(env.get("BKG_PLUGINS_REGISTRY",
+                    env.root().resolve("plugins/plugins.json").toString())).toAbsolutePath().toString());
             processEnv.put("BKG_PLUGINS_WORKDIR", env.root().toString());
             ServiceSpec.MESH.stream().filter(ServiceSpec::isPlugin)
                     .forEach(plugin -> processEnv.put(plugin.portEnv(), String.valueOf(plugin.port(env))));
