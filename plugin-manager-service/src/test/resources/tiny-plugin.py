@@ -21,6 +21,13 @@ else:
 if os.environ.get("TINY_CHILD"):
     child = subprocess.Popen(["sleep", "1000"])
     print("INFO child pid %d" % child.pid, flush=True)
+if os.environ.get("TINY_BURN"):
+    # one thread spinning: about one core of CPU, for telemetry tests
+    import threading
+    def burn():
+        while True:
+            pass
+    threading.Thread(target=burn, daemon=True).start()
 flood = int(os.environ.get("TINY_FLOOD", "0"))
 for i in range(flood):
     sys.stdout.write("INFO flood line %d %s\n" % (i, "x" * 100))

@@ -12,13 +12,18 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.bkg.embeddedpostgres.EmbeddedPostgresServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * The gateway's real backends, each its own process from its packaged jar, over one real embedded
- * PostgreSQL: auth-service, and plugin-manager-service with the project's own plugins/plugins.json
- * (nothing autostarted; the tests start the repoagent plugin, a real Python process). The gateway's
+ * PostgreSQL: auth-service, telemetry-service, and plugin-manager-service with the project's own
+ * plugins/plugins.json plus one test plugin, "burner" (the plugin manager's tiny Python test plugin
+ * spinning one thread), nothing autostarted: the tests start repoagent and burner, real Python
+ * processes, and the plugin manager reports their figures to telemetry-service. The gateway's
  * tests go gateway → gRPC → service → database/process, as in production. Tests that take a
  * backend down get this resource in a field marked {@link Inject}.
  */
@@ -36,6 +41,7 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
     private EmbeddedPostgresServer postgres;
     private ServiceProcess auth;
     private ServiceProcess pluginManager;
+    private ServiceProcess telemetry;
 
     @Override
     public Map<String, String> start() {
@@ -47,19 +53,50 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         postgres = EmbeddedPostgresServer.start(0, dir.resolve("db"), null);
         Map<String, String> database = Map.of("QUARKUS_DATASOURCE_REACTIVE_URL", postgres.reactiveUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", EmbeddedPostgresServer.USER);
-        auth = new ServiceProcess("auth-service", dir, with(database, Map.of("BKG_ADMIN_PASSWORD", ADMIN_PASSWORD)));
-        pluginManager = new ServiceProcess("plugin-manager-service", dir, with(database, Map.of(
-                "BKG_PLUGINS_REGISTRY", REPO_ROOT.resolve("plugins/plugins.json").toString(),
+        telemetry = new ServiceProcess("telemetry-service", dir, Map.of());
+        Map<String, String> reporting = Map.of("QUARKUS_GRPC_CLIENTS_TELEMETRY_HOST", "127.0.0.1",
+                "QUARKUS_GRPC_CLIENTS_TELEMETRY_PORT", String.valueOf(telemetry.port));
+        auth = new ServiceProcess("auth-service", dir, with(with(database, reporting),
+                Map.of("BKG_ADMIN_PASSWORD", ADMIN_PASSWORD)));
+        pluginManager = new ServiceProcess("plugin-manager-service", dir, with(with(database, reporting), Map.of(
+                "BKG_PLUGINS_REGISTRY", registryWithBurner().toString(),
                 "BKG_PLUGINS_WORKDIR", REPO_ROOT.toString(),
                 "BKG_HOME", dir.toString(),
                 "BKG_PLUGINS_AUTOSTART", "false",
                 "BKG_REPOAGENT_PORT", String.valueOf(ServiceProcess.freePort()))));
+        telemetry.start();
         auth.start();
         pluginManager.start();
-        return Map.of("quarkus.grpc.clients.auth.host", "127.0.0.1",
+        return Map.of("quarkus.grpc.clients.telemetry.host", "127.0.0.1",
+                "quarkus.grpc.clients.telemetry.test-port", String.valueOf(telemetry.port),
+                "quarkus.grpc.clients.auth.host", "127.0.0.1",
                 "quarkus.grpc.clients.auth.test-port", String.valueOf(auth.port),
                 "quarkus.grpc.clients.pluginmanager.host", "127.0.0.1",
                 "quarkus.grpc.clients.pluginmanager.test-port", String.valueOf(pluginManager.port));
+    }
+
+    /** The project's plugins.json plus "burner", written to the test's directory. */
+    private Path registryWithBurner() {
+        try {
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode registry = (ObjectNode) json.readTree(REPO_ROOT.resolve("plugins/plugins.json").toFile());
+            ObjectNode burner = registry.withArray("plugins").addObject();
+            burner.put("name", "burner").put("description", "a test plugin spinning one thread")
+                    .put("entrypoint", "python3 " + REPO_ROOT.resolve("plugin-manager-service/src/test/resources/tiny-plugin.py"))
+                    .put("port", ServiceProcess.freePort()).put("stopGraceSeconds", 1).put("startTimeoutSeconds", 20);
+            burner.putArray("capabilities").add("burner.echo");
+            burner.putObject("healthcheck").put("path", "/health").put("intervalSeconds", 2);
+            burner.putObject("env").put("TINY_BURN", "1");
+            Path file = dir.resolve("plugins.json");
+            json.writeValue(file.toFile(), registry);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    ServiceProcess telemetry() {
+        return telemetry;
     }
 
     ServiceProcess auth() {
@@ -88,6 +125,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
         if (auth != null) {
             auth.stop();
+        }
+        if (telemetry != null) {
+            telemetry.stop();
         }
         if (postgres != null) {
             postgres.close();

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -40,10 +41,23 @@ public abstract class ServiceBootContract {
         }
     }
 
+    /**
+     * /q/metrics parses with Prometheus's own parser (promtool), the mesh's own metrics pass its
+     * linter, and every series carries service="<this service>" (one labelling rule for the mesh).
+     */
     @Test
-    void servesPrometheusMetrics() {
-        given().when().get("/q/metrics").then().statusCode(200)
-                .body(containsString("# TYPE jvm_threads_live_threads gauge"));
+    void servesValidPrometheusMetricsLabelledWithTheService() {
+        health.check(HealthCheckRequest.newBuilder().build()).await().atMost(Duration.ofSeconds(10)); // a gRPC call to count
+        String page = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        PrometheusExposition metrics = PrometheusExposition.parse(page);
+        assertEquals(List.of(), metrics.ownLintProblems());
+        assertTrue(metrics.samples().containsKey("jvm_threads_live_threads"), "JVM figures are exported");
+        String service = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("quarkus.application.name", String.class);
+        List<String> unlabelled = metrics.samples().values().stream().flatMap(List::stream)
+                .filter(s -> !service.equals(s.labels().get("service"))).map(PrometheusExposition.Sample::name)
+                .distinct().toList();
+        assertEquals(List.of(), unlabelled, "series without service=\"" + service + "\"");
     }
 
     @Test

@@ -26,7 +26,7 @@ public class WebSocketAuth implements HttpUpgradeCheck {
     public static final String SUBPROTOCOL = "bkg.v1";
     static final String BEARER_SUBPROTOCOL = "bkg.bearer.";
 
-    /** The scope each socket family needs, by path prefix. */
+    /** The scope each socket family needs, by path prefix (a plugin's telemetry socket: telemetry:read). */
     private static final Map<String, String> SCOPES = Map.of(
             "/ws/plugins/", "plugins:read",
             "/ws/models/", "models:read",
@@ -44,8 +44,9 @@ public class WebSocketAuth implements HttpUpgradeCheck {
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
         HttpServerRequest request = context.httpRequest();
         String path = request.path();
-        String scope = SCOPES.entrySet().stream().filter(e -> path.startsWith(e.getKey()))
-                .map(Map.Entry::getValue).findFirst().orElse("admin");
+        String scope = path.endsWith("/telemetry") ? "telemetry:read"
+                : SCOPES.entrySet().stream().filter(e -> path.startsWith(e.getKey()))
+                        .map(Map.Entry::getValue).findFirst().orElse("admin");
         return authenticator.authenticate(credentialOf(request), scope, "WebSocket " + path)
                 .map(caller -> {
                     RateLimiter.Decision decision = limiter.forCaller(caller);

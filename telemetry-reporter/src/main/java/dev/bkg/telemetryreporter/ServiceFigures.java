@@ -1,0 +1,51 @@
+package dev.bkg.telemetryreporter;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.bkg.proto.telemetry.v1.Sample;
+
+/**
+ * This service's own process figures, reported under its application name as a "service" source:
+ * cpu_percent, rss_bytes, threads, open_files, heap_used_bytes, uptime_seconds — and its request
+ * figures from {@link RequestFigures}.
+ */
+@ApplicationScoped
+public class ServiceFigures implements TelemetryCollector {
+
+    public static final String KIND = "service";
+
+    private final String service;
+    private final RequestFigures requests;
+    private final CpuMeter cpu = new CpuMeter();
+    private final long pid = ProcessHandle.current().pid();
+    private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+
+    ServiceFigures(@ConfigProperty(name = "quarkus.application.name") String service, RequestFigures requests) {
+        this.service = service;
+        this.requests = requests;
+    }
+
+    @Override
+    public void collect(long now, List<Sample> out) {
+        ProcessFigures process = ProcessFigures.ofProcess(pid);
+        double cpuPercent = cpu.percent(process.cpuTicks(), System.nanoTime());
+        if (cpuPercent >= 0) {
+            out.add(TelemetryCollector.sample(service, KIND, "cpu_percent", cpuPercent, now));
+        }
+        if (process.processes() > 0) {
+            out.add(TelemetryCollector.sample(service, KIND, "rss_bytes", process.rssBytes(), now));
+            out.add(TelemetryCollector.sample(service, KIND, "threads", process.threads(), now));
+            out.add(TelemetryCollector.sample(service, KIND, "open_files", process.openFiles(), now));
+        }
+        out.add(TelemetryCollector.sample(service, KIND, "heap_used_bytes", memory.getHeapMemoryUsage().getUsed(), now));
+        out.add(TelemetryCollector.sample(service, KIND, "uptime_seconds",
+                ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0, now));
+        requests.collect(now, (metric, value) -> out.add(TelemetryCollector.sample(service, KIND, metric, value, now)));
+    }
+}
