@@ -18,7 +18,7 @@ import dev.bkg.proto.telemetry.v1.Sample;
 /**
  * Every series this service keeps, in fixed memory: each series is a {@link Ring} per resolution
  * (by default 1 s × 900 = 15 min and 1 min × 1440 = 24 h), and the number of series is capped
- * (bkg.telemetry.max-series), so memory is set by configuration, not by traffic. Queries aggregate
+ * (bkg.telemetry.store.max-series), so memory is set by configuration, not by traffic. Queries aggregate
  * the finest ring that still covers the range into the requested steps.
  */
 public final class SeriesStore {
@@ -102,7 +102,7 @@ public final class SeriesStore {
         if (target == null) {
             if (series.size() >= maxSeries && evictQuiet(nowMs) == 0) {
                 rejected.increment();
-                return "series limit reached (bkg.telemetry.max-series=" + maxSeries + ")";
+                return "series limit reached (bkg.telemetry.store.max-series=" + maxSeries + ")";
             }
             target = series.computeIfAbsent(key, k -> new Series(k.source, k.metric, k.labels, rings()));
         }

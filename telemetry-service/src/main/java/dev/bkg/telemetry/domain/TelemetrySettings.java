@@ -5,8 +5,8 @@ import java.time.Duration;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** bkg.telemetry.*: the series' resolutions and windows, the series cap, when a source counts as down. */
-@ConfigMapping(prefix = "bkg.telemetry")
+/** bkg.telemetry.store.*: the series' resolutions and windows, the series cap, when a source counts as down. */
+@ConfigMapping(prefix = "bkg.telemetry.store")
 public interface TelemetrySettings {
 
     @WithDefault("1s")

@@ -124,7 +124,7 @@ class SeriesStoreTest {
         long now = T0;
         store.add(sample("a", 1, now), now);
         store.add(sample("b", 1, now), now);
-        assertEquals("series limit reached (bkg.telemetry.max-series=2)", store.add(sample("c", 1, now), now));
+        assertEquals("series limit reached (bkg.telemetry.store.max-series=2)", store.add(sample("c", 1, now), now));
         assertNotNull(store.add(sample("Bad-Name", 1, now), now));
         assertNotNull(store.add(sample("a", Double.NaN, now), now));
         assertNotNull(store.add(sample("a", 1, now + Duration.ofMinutes(5).toMillis()), now));
