@@ -1,0 +1,204 @@
+package dev.bkg.model.domain;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import dev.bkg.proto.model.v1.ModelKind;
+import dev.bkg.proto.model.v1.ModelStatus;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * The models of this service: starting downloads into the catalog, deleting, and at start the
+ * reconciliation of catalog and disk (a READY model whose files are missing becomes FAILED with
+ * the reason, folders nobody owns are reported, downloads cut off by a restart resume).
+ */
+@ApplicationScoped
+public class Models {
+
+    private static final Logger LOG = Logger.getLogger(Models.class);
+    static final int MAX_FILES = 64;
+    static final int MAX_NAME = 200;
+
+    private final ModelCatalog catalog;
+    private final ModelDirectory directory;
+    private final Downloads downloads;
+    private final ModelSettings settings;
+
+    Models(ModelCatalog catalog, ModelDirectory directory, Downloads downloads, ModelSettings settings) {
+        this.catalog = catalog;
+        this.directory = directory;
+        this.downloads = downloads;
+        this.settings = settings;
+    }
+
+    /** Off the event loop: the catalog may take a moment (or the database may still be coming). */
+    void boot(@Observes StartupEvent event) {
+        CompletableFuture.runAsync(() -> {
+            try {
+                reconcile();
+            } catch (RuntimeException e) {
+                LOG.warnf("reconciling the catalog with %s failed: %s", directory.root(), e.getMessage());
+            }
+        });
+    }
+
+    void reconcile() {
+        Set<String> known = new HashSet<>();
+        for (ModelRecord model : catalog.all()) {
+            known.add(model.id);
+            if (ModelStatus.READY.name().equals(model.status) || ModelStatus.INVALID.name().equals(model.status)) {
+                List<String> missing = new ArrayList<>();
+                for (ModelDirectory.StoredFile file : ModelDirectory.files(model.files)) {
+                    var path = directory.file(model.id, file.name());
+                    try {
+                        if (!Files.isRegularFile(path) || Files.size(path) != file.sizeBytes()) {
+                            missing.add(file.name());
+                        }
+                    } catch (IOException e) {
+                        missing.add(file.name());
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    LOG.warnf("model %s (%s): files missing or changed on disk: %s", model.id, model.name, missing);
+                    catalog.update(model.id, r -> {
+                        r.status = ModelStatus.FAILED.name();
+                        r.statusMessage = "files missing or changed on disk: " + String.join(", ", missing);
+                    });
+                }
+            } else if (ModelStatus.DOWNLOADING.name().equals(model.status) && model.sources != null) {
+                LOG.infof("resuming the download of model %s (%s)", model.id, model.name);
+                downloads.start(model);
+            }
+        }
+        Set<String> resuming = new HashSet<>();
+        catalog.all().stream().filter(m -> ModelStatus.DOWNLOADING.name().equals(m.status)).forEach(m -> resuming.add(m.id));
+        for (String staged : directory.stagedDownloads()) {
+            if (!resuming.contains(staged)) {
+                LOG.infof("removing the staged files of %s: no download of it can resume", staged);
+                directory.removeStaging(staged);
+            }
+        }
+        try {
+            for (String folder : directory.folders()) {
+                if (!known.contains(folder)) {
+                    LOG.warnf("%s holds a folder no catalogued model owns: %s (left as is)", directory.root(), folder);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", directory.root(), e.getMessage());
+        }
+    }
+
+    public record DownloadRequest(String name, ModelKind kind, String format, List<DownloadJob.Source> files,
+            long maxBytes, String source) {
+    }
+
+    public record Started(DownloadJob job, boolean joined) {
+    }
+
+    /**
+     * Starts the download of a new model, or joins the running one of the same name; a FAILED model
+     * of that name is downloaded again. IllegalArgumentException: a bad request; IllegalStateException:
+     * a model of that name is already there.
+     */
+    public synchronized Started download(DownloadRequest request) {
+        String name = request.name() == null ? "" : request.name().trim();
+        if (name.isEmpty() || name.length() > MAX_NAME || name.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("name must have 1 to " + MAX_NAME + " characters, no control characters");
+        }
+        if (request.files().isEmpty() || request.files().size() > MAX_FILES) {
+            throw new IllegalArgumentException("a download needs 1 to " + MAX_FILES + " files");
+        }
+        Set<String> names = new HashSet<>();
+        for (DownloadJob.Source file : request.files()) {
+            ModelFiles.checkName(file.name());
+            if (!names.add(file.name())) {
+                throw new IllegalArgumentException("file " + file.name() + " is listed twice");
+            }
+            if (file.sha256() != null && !file.sha256().isEmpty() && !file.sha256().matches("[0-9a-fA-F]{64}")) {
+                throw new IllegalArgumentException("sha256 of " + file.name() + " must be 64 hex digits");
+            }
+            java.net.URI uri;
+            try {
+                uri = java.net.URI.create(file.url());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the URL of " + file.name() + " is not a valid URL");
+            }
+            downloads.guard().check(uri); // refuses private addresses at once (SSRF)
+        }
+        long cap = settings.download().maxBytes();
+        long maxBytes = request.maxBytes() > 0 ? Math.min(request.maxBytes(), cap) : cap;
+        String plan = Downloads.planJson(request.files(), maxBytes);
+        var existing = catalog.findByName(name);
+        if (existing.isPresent()) {
+            ModelRecord model = existing.get();
+            var running = downloads.running(model.id);
+            if (running.isPresent()) {
+                return new Started(running.get(), true);
+            }
+            if (!ModelStatus.FAILED.name().equals(model.status)) {
+                throw new IllegalStateException("model '" + name + "' already exists (" + model.id + ", " + model.status + ")");
+            }
+            catalog.update(model.id, r -> {
+                r.sources = plan;
+                r.source = request.source();
+                r.kind = request.kind().name();
+            });
+            return new Started(downloads.start(catalog.find(model.id).orElseThrow()), false);
+        }
+        ModelRecord model = new ModelRecord();
+        model.id = "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        model.name = name;
+        model.kind = request.kind().name();
+        model.format = request.format() == null || request.format().isEmpty() ? "onnx"
+                : request.format().toLowerCase(Locale.ROOT);
+        model.source = request.source();
+        model.status = ModelStatus.DOWNLOADING.name();
+        model.sources = plan;
+        catalog.insert(model);
+        return new Started(downloads.start(model), false);
+    }
+
+    /** Deletes a model and its files. IllegalStateException while its download runs, unless forced. */
+    public long delete(String id, boolean force) throws IOException {
+        ModelRecord model = catalog.find(id).orElseThrow(() -> new NoSuchElementException("no model '" + id + "'"));
+        var running = downloads.running(id);
+        if (running.isPresent() && !running.get().finished()) {
+            if (!force) {
+                throw new IllegalStateException("model " + id + " is downloading; cancel it or delete with force");
+            }
+            downloads.cancel(running.get());
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!running.get().finished() && System.currentTimeMillis() < deadline) {
+                sleep(50);
+            }
+        }
+        catalog.update(id, r -> r.status = ModelStatus.DELETING.name());
+        long freed = directory.delete(model.id);
+        catalog.delete(id);
+        LOG.infof("deleted model %s (%s), %d bytes freed at %s", id, model.name, freed, Instant.now());
+        return freed;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
