@@ -20,7 +20,8 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
  * The gateway's real backends, each its own process from its packaged jar, over one real embedded
- * PostgreSQL: auth-service, telemetry-service, and plugin-manager-service with the project's own
+ * PostgreSQL: auth-service, telemetry-service, model-service (its model directory in the test's
+ * folder, loopback downloads allowed), and plugin-manager-service with the project's own
  * plugins/plugins.json plus one test plugin, "burner" (the plugin manager's tiny Python test plugin
  * spinning one thread), nothing autostarted: the tests start repoagent and burner, real Python
  * processes, and the plugin manager reports their figures to telemetry-service. The gateway's
@@ -42,6 +43,7 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
     private ServiceProcess auth;
     private ServiceProcess pluginManager;
     private ServiceProcess telemetry;
+    private ServiceProcess model;
 
     @Override
     public Map<String, String> start() {
@@ -65,10 +67,16 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
                 "BKG_PLUGINS_AUTOSTART", "false",
                 "BKG_REPOAGENT_PORT", String.valueOf(ServiceProcess.freePort()))));
         telemetry.start();
+        model = new ServiceProcess("model-service", dir, with(with(database, reporting), Map.of(
+                "BKG_MODELS_DIR", dir.resolve("models").toString(),
+                "BKG_MODELS_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1")));
         auth.start();
         pluginManager.start();
+        model.start();
         return Map.of("quarkus.grpc.clients.telemetry.host", "127.0.0.1",
                 "quarkus.grpc.clients.telemetry.test-port", String.valueOf(telemetry.port),
+                "quarkus.grpc.clients.model.host", "127.0.0.1",
+                "quarkus.grpc.clients.model.test-port", String.valueOf(model.port),
                 "quarkus.grpc.clients.auth.host", "127.0.0.1",
                 "quarkus.grpc.clients.auth.test-port", String.valueOf(auth.port),
                 "quarkus.grpc.clients.pluginmanager.host", "127.0.0.1",
@@ -128,6 +136,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
         if (telemetry != null) {
             telemetry.stop();
+        }
+        if (model != null) {
+            model.stop();
         }
         if (postgres != null) {
             postgres.close();
