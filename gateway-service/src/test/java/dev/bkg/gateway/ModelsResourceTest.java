@@ -114,6 +114,24 @@ class ModelsResourceTest {
     }
 
     @Test
+    void theBuiltInEmbedderIsReadyAndValidatesWithItsSignature() {
+        String admin = AuthResourceTest.admin();
+        var minilm = given().auth().oauth2(admin).when().get("/api/models?kind=embedding")
+                .then().statusCode(200).extract().jsonPath();
+        String id = minilm.getString("models.find { it.name == 'all-minilm-l6-v2' }.id");
+        assertEquals("READY", minilm.getString("models.find { it.name == 'all-minilm-l6-v2' }.status"));
+        given().auth().oauth2(admin).when().post("/api/models/" + id + "/validate?runInference=true")
+                .then().statusCode(200).body("ok", equalTo(true)).body("status", equalTo("READY"))
+                .body("inputs.name", hasItem("attention_mask")).body("outputs[0].name", equalTo("last_hidden_state"))
+                .body("outputs[0].shape", equalTo(List.of(-1, -1, 384)))
+                .body("message", containsString("ran one inference"));
+        given().auth().oauth2(admin).when().get("/api/models/" + id)
+                .then().statusCode(200).body("validation.graphFile", equalTo("model.onnx"))
+                .body("properties.dimensions", equalTo("384"));
+        given().auth().oauth2(admin).when().post("/api/models/m_nope/validate").then().statusCode(404);
+    }
+
+    @Test
     void badDownloadsAreProblemsAndNothingIsStored() {
         String admin = AuthResourceTest.admin();
         given().contentType("application/json").body(Map.of("name", "x", "kind", "generic", "url", url("/slow.bin")))

@@ -36,6 +36,8 @@ public final class LocalFileServer implements AutoCloseable {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
     public final List<String> ranges = new CopyOnWriteArrayList<>();
+    /** Extra files served whole at their path (GET and HEAD). */
+    private final java.util.Map<String, byte[]> extra = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpServer server;
     private volatile boolean flakyBroke;
 
@@ -59,6 +61,10 @@ public final class LocalFileServer implements AutoCloseable {
         server.start();
     }
 
+    public void serve(String path, byte[] content) {
+        extra.put(path, content);
+    }
+
     public String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
@@ -77,8 +83,22 @@ public final class LocalFileServer implements AutoCloseable {
                 exchange.close();
             }
             default -> {
-                exchange.sendResponseHeaders(404, -1);
-                exchange.close();
+                byte[] content = extra.get(path);
+                if (content == null) {
+                    exchange.sendResponseHeaders(404, -1);
+                    exchange.close();
+                    return;
+                }
+                boolean head = exchange.getRequestMethod().equals("HEAD");
+                if (head) {
+                    exchange.getResponseHeaders().add("content-length", String.valueOf(content.length));
+                }
+                exchange.sendResponseHeaders(200, head ? -1 : content.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    if (!head) {
+                        out.write(content);
+                    }
+                }
             }
         }
     }

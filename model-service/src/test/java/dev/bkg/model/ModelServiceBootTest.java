@@ -13,6 +13,6 @@ class ModelServiceBootTest extends ServiceBootContract {
 
     @Override
     protected List<String> expectedReadinessChecks() {
-        return List.of("PostgreSQL");
+        return List.of("PostgreSQL", "model catalog");
     }
 }

@@ -9,6 +9,7 @@ import dev.bkg.proto.model.v1.DownloadProgress;
 import dev.bkg.proto.model.v1.Model;
 import dev.bkg.proto.model.v1.ModelKind;
 import dev.bkg.proto.model.v1.ModelStatus;
+import dev.bkg.proto.model.v1.ValidationResult;
 
 /** The JSON shapes of /api/models: kinds and states as lowercase words, times as ISO-8601. */
 public final class ModelViews {
@@ -19,15 +20,31 @@ public final class ModelViews {
     public record File(String name, long sizeBytes, String sha256) {
     }
 
+    public record Tensor(String name, String elementType, List<Long> shape) {
+    }
+
+    /** What ONNX Runtime found in the graph; {@code status} is the model's status afterwards. */
+    public record Validation(boolean ok, String status, String message, String graphFile, List<Tensor> inputs,
+            List<Tensor> outputs, long durationMs, Instant validatedAt) {
+        public static Validation of(ValidationResult v, String status) {
+            return new Validation(v.getOk(), status, v.getMessage(), v.getGraphFile(),
+                    v.getInputsList().stream().map(t -> new Tensor(t.getName(), t.getElementType(), t.getShapeList())).toList(),
+                    v.getOutputsList().stream().map(t -> new Tensor(t.getName(), t.getElementType(), t.getShapeList())).toList(),
+                    v.getDurationMs(), Instant.ofEpochMilli(v.getValidatedAtEpochMs()));
+        }
+    }
+
     public record ModelView(String id, String name, String kind, String format, List<File> files, long totalSizeBytes,
             String source, String status, String statusMessage, Map<String, String> properties, String jobId,
-            Instant created, Instant updated) {
+            Validation validation, Instant created, Instant updated) {
         public static ModelView of(Model m) {
             return new ModelView(m.getId(), m.getName(), ModelViews.kind(m.getKind()), m.getFormat(),
                     m.getFilesList().stream().map(f -> new File(f.getName(), f.getSizeBytes(), f.getSha256())).toList(),
                     m.getTotalSizeBytes(), m.getSource(), m.getStatus().name(),
                     m.getStatusMessage().isEmpty() ? null : m.getStatusMessage(), m.getPropertiesMap(),
-                    m.getJobId().isEmpty() ? null : m.getJobId(), Instant.ofEpochMilli(m.getCreatedEpochMs()),
+                    m.getJobId().isEmpty() ? null : m.getJobId(),
+                    m.hasValidation() ? Validation.of(m.getValidation(), m.getStatus().name()) : null,
+                    Instant.ofEpochMilli(m.getCreatedEpochMs()),
                     Instant.ofEpochMilli(m.getUpdatedEpochMs()));
         }
     }

@@ -27,6 +27,7 @@ import dev.bkg.proto.model.v1.FileSourceList;
 import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.HuggingFaceSource;
 import dev.bkg.proto.model.v1.ListModelsRequest;
+import dev.bkg.proto.model.v1.ValidateModelRequest;
 import dev.bkg.proto.model.v1.WatchDownloadRequest;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -151,6 +152,15 @@ public class ModelsResource {
             throw ProblemException.badRequest(field + " must be a string");
         }
         return value.asText();
+    }
+
+    /** Opens the graph in ONNX Runtime and checks it against the kind; {@code ?runInference=true} also runs it once. */
+    @POST
+    @Path("/{id}/validate")
+    @RequiresScope("models:write")
+    public Uni<ModelViews.Validation> validate(@PathParam("id") String id, @QueryParam("runInference") boolean runInference) {
+        return models.call(s -> s.validateModel(ValidateModelRequest.newBuilder().setId(id).setRunInference(runInference)
+                .build())).map(r -> ModelViews.Validation.of(r.getResult(), r.getStatus().name()));
     }
 
     public record Deleted(String id, long freedBytes) {

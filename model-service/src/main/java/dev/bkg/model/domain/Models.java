@@ -37,23 +37,41 @@ public class Models {
     private final ModelDirectory directory;
     private final Downloads downloads;
     private final ModelSettings settings;
+    private final BuiltinModels builtins;
+    private final ModelValidator validator;
+    private final java.util.concurrent.CountDownLatch booted = new java.util.concurrent.CountDownLatch(1);
 
-    Models(ModelCatalog catalog, ModelDirectory directory, Downloads downloads, ModelSettings settings) {
+    Models(ModelCatalog catalog, ModelDirectory directory, Downloads downloads, ModelSettings settings,
+            BuiltinModels builtins, ModelValidator validator) {
         this.catalog = catalog;
         this.directory = directory;
         this.downloads = downloads;
         this.settings = settings;
+        this.builtins = builtins;
+        this.validator = validator;
     }
 
     /** Off the event loop: the catalog may take a moment (or the database may still be coming). */
     void boot(@Observes StartupEvent event) {
         CompletableFuture.runAsync(() -> {
-            try {
-                reconcile();
-            } catch (RuntimeException e) {
-                LOG.warnf("reconciling the catalog with %s failed: %s", directory.root(), e.getMessage());
+            for (int attempt = 1;; attempt++) {
+                try {
+                    reconcile();
+                    builtins.ensure();
+                    booted.countDown();
+                    return;
+                } catch (RuntimeException e) {
+                    LOG.warnf("reconciling the catalog with %s failed (attempt %d, retrying): %s", directory.root(), attempt,
+                            e.getMessage());
+                    sleep(Math.min(10_000, 500L * attempt));
+                }
             }
         });
+    }
+
+    /** True once the catalog was reconciled and the built-ins installed (readiness). */
+    public boolean booted() {
+        return booted.getCount() == 0;
     }
 
     void reconcile() {
@@ -192,6 +210,24 @@ public class Models {
         catalog.delete(id);
         LOG.infof("deleted model %s (%s), %d bytes freed at %s", id, model.name, freed, Instant.now());
         return freed;
+    }
+
+    /** Validates a model in ONNX Runtime and stores the result: READY when it fits its kind, else INVALID. */
+    public ModelValidator.Result validate(String id, boolean runInference) throws IOException {
+        ModelRecord model = catalog.find(id).orElseThrow(() -> new NoSuchElementException("no model '" + id + "'"));
+        if (!ModelStatus.READY.name().equals(model.status) && !ModelStatus.INVALID.name().equals(model.status)) {
+            throw new IllegalStateException("model " + id + " is " + model.status + "; only a complete model can be validated");
+        }
+        List<String> names = ModelDirectory.files(model.files).stream().map(ModelDirectory.StoredFile::name).toList();
+        ModelValidator.Result result = validator.validate(directory.model(id), names, ModelKind.valueOf(model.kind),
+                runInference);
+        String json = Downloads.JSON.writeValueAsString(result);
+        catalog.update(id, r -> {
+            r.validation = json;
+            r.status = result.ok() ? ModelStatus.READY.name() : ModelStatus.INVALID.name();
+            r.statusMessage = result.ok() ? "" : result.message();
+        });
+        return result;
     }
 
     private static void sleep(long ms) {

@@ -19,6 +19,7 @@ import dev.bkg.model.domain.Downloads;
 import dev.bkg.model.domain.ModelCatalog;
 import dev.bkg.model.domain.ModelDirectory;
 import dev.bkg.model.domain.ModelRecord;
+import dev.bkg.model.domain.ModelValidator;
 import dev.bkg.model.domain.Models;
 import dev.bkg.proto.model.v1.CancelDownloadRequest;
 import dev.bkg.proto.model.v1.CancelDownloadResponse;
@@ -38,6 +39,10 @@ import dev.bkg.proto.model.v1.ModelKind;
 import dev.bkg.proto.model.v1.ModelStatus;
 import dev.bkg.proto.model.v1.MutinyModelServiceGrpc;
 import dev.bkg.proto.model.v1.ReadModelFileRequest;
+import dev.bkg.proto.model.v1.TensorInfo;
+import dev.bkg.proto.model.v1.ValidateModelRequest;
+import dev.bkg.proto.model.v1.ValidateModelResponse;
+import dev.bkg.proto.model.v1.ValidationResult;
 import dev.bkg.proto.model.v1.WatchDownloadRequest;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
@@ -50,7 +55,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
  * Serves bkg.model.v1.ModelService: the catalog, downloads (start or join, watch, cancel), delete
  * and file reads. Catalog work blocks on worker threads (@Blocking); bad requests are
  * INVALID_ARGUMENT, unknown ids NOT_FOUND, a name already taken ALREADY_EXISTS, a delete during a
- * download FAILED_PRECONDITION. Validation and import come with the rest of issue #6.
+ * download FAILED_PRECONDITION. ValidateModel opens the graph in ONNX Runtime. Import (TF.js)
+ * comes with the rest of issue #6.
  */
 @GrpcService
 public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
@@ -166,6 +172,16 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
     }
 
     @Override
+    @Blocking
+    public Uni<ValidateModelResponse> validateModel(ValidateModelRequest request) {
+        return answer(() -> {
+            models.validate(request.getId(), request.getRunInference());
+            Model model = view(find(request.getId()));
+            return ValidateModelResponse.newBuilder().setResult(model.getValidation()).setStatus(model.getStatus()).build();
+        });
+    }
+
+    @Override
     public Multi<FileChunk> readModelFile(ReadModelFileRequest request) {
         return Multi.createFrom().<FileChunk>emitter(emitter -> {
             try {
@@ -227,7 +243,24 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
         if (m.jobId != null) {
             model.setJobId(m.jobId);
         }
+        if (m.validation != null) {
+            try {
+                ModelValidator.Result v = JSON.readValue(m.validation, ModelValidator.Result.class);
+                ValidationResult.Builder result = ValidationResult.newBuilder().setOk(v.ok()).setMessage(v.message())
+                        .setDurationMs(v.durationMs()).setValidatedAtEpochMs(v.validatedAtEpochMs())
+                        .setGraphFile(v.graphFile());
+                v.inputs().forEach(t -> result.addInputs(tensor(t)));
+                v.outputs().forEach(t -> result.addOutputs(tensor(t)));
+                model.setValidation(result);
+            } catch (IOException e) {
+                // an unreadable stored result shows as "not validated"
+            }
+        }
         return model.build();
+    }
+
+    private static TensorInfo tensor(ModelValidator.Tensor t) {
+        return TensorInfo.newBuilder().setName(t.name()).setElementType(t.elementType()).addAllShape(t.shape()).build();
     }
 
     /** Runs catalog work on this worker thread and maps domain failures to gRPC statuses. */

@@ -23,6 +23,7 @@ import dev.bkg.proto.model.v1.DownloadProgress.State;
 import dev.bkg.proto.model.v1.FileSource;
 import dev.bkg.proto.model.v1.FileSourceList;
 import dev.bkg.proto.model.v1.GetModelRequest;
+import dev.bkg.proto.model.v1.HuggingFaceSource;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.Model;
 import dev.bkg.proto.model.v1.ModelKind;
@@ -127,6 +128,24 @@ class DownloadsTest {
         assertEquals(LocalFileServer.CONTENT.length, freed);
         assertFalse(Files.exists(directory.model(model.getId())));
         assertEquals(Status.Code.NOT_FOUND, codeOf(() -> model(model.getId())));
+    }
+
+    @Test
+    void aHuggingFaceStyleRepositoryComesInOneRequest() {
+        server.serve("/acme/tiny-embedder/resolve/v1.0/onnx/model.onnx", new byte[] { 1, 2, 3 });
+        server.serve("/acme/tiny-embedder/resolve/v1.0/tokenizer.json", "{}".getBytes());
+        DownloadModelResponse started = models.downloadModel(DownloadModelRequest.newBuilder().setName("tiny-embedder")
+                .setKind(ModelKind.EMBEDDING).setHuggingFace(HuggingFaceSource.newBuilder().setRepo("acme/tiny-embedder")
+                        .setRevision("v1.0").addFiles("onnx/model.onnx").addFiles("tokenizer.json")
+                        .setEndpoint(server.url("")))
+                .build()).await().atMost(WAIT);
+        assertEquals(State.DONE, watchToTheEnd(started.getJobId()).stream().reduce((a, b) -> b).orElseThrow().getState());
+        Model model = model(started.getModelId());
+        assertEquals("hf:acme/tiny-embedder@v1.0", model.getSource());
+        assertEquals(List.of("onnx/model.onnx", "tokenizer.json"), model.getFilesList().stream().map(f -> f.getName()).toList());
+        assertEquals(Status.Code.INVALID_ARGUMENT, codeOf(() -> models.downloadModel(DownloadModelRequest.newBuilder()
+                .setName("hf-bad").setKind(ModelKind.EMBEDDING).setHuggingFace(HuggingFaceSource.newBuilder()
+                        .setRepo("../../etc").addFiles("x")).build()).await().atMost(WAIT)));
     }
 
     @Test

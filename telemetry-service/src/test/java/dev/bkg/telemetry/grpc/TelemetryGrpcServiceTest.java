@@ -88,6 +88,17 @@ class TelemetryGrpcServiceTest {
     }
 
     @Test
+    void aSourceThatStoppedReportingIsDown() {
+        long minuteAgo = System.currentTimeMillis() - 60_000;
+        telemetry.report(ReportRequest.newBuilder().addSamples(sample("went-quiet", "cpu_percent", 5).toBuilder()
+                .setTimestampEpochMs(minuteAgo)).build()).await().atMost(WAIT);
+        SourceOverview quiet = telemetry.overview(OverviewRequest.getDefaultInstance()).await().atMost(WAIT)
+                .getSourcesList().stream().filter(s -> s.getSource().equals("went-quiet")).findFirst().orElseThrow();
+        assertEquals(false, quiet.getUp());
+        assertEquals(minuteAgo, quiet.getLastSeenEpochMs());
+    }
+
+    @Test
     void badRequestsGetTheRightStatus() {
         telemetry.report(ReportRequest.newBuilder().addSamples(sample("grpc-status", "threads", 3)).build())
                 .await().atMost(WAIT);
