@@ -26,6 +26,7 @@ import dev.bkg.proto.model.v1.FileSource;
 import dev.bkg.proto.model.v1.FileSourceList;
 import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.HuggingFaceSource;
+import dev.bkg.proto.model.v1.ImportModelRequest;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.ValidateModelRequest;
 import dev.bkg.proto.model.v1.WatchDownloadRequest;
@@ -138,6 +139,26 @@ public class ModelsResource {
                 .entity(new Started(r.getJobId(), r.getModelId(), r.getJoinedExisting(),
                         "/ws/models/" + r.getModelId() + "/progress"))
                 .build());
+    }
+
+    /**
+     * {@code {"format":"tfjs","name","kind","sourceModelId"}}: converts a TF.js graph model already
+     * in the catalog (downloaded with its model.json and weight shards) into a new, validated ONNX
+     * model. 201 with the model; 400 names any op the converter does not support.
+     */
+    @POST
+    @Path("/import")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @RequiresScope("models:write")
+    public Uni<Response> importModel(JsonNode body) {
+        if (body == null || !body.isObject()) {
+            throw ProblemException.badRequest("the body must be a JSON object");
+        }
+        ImportModelRequest request = ImportModelRequest.newBuilder().setFormat(text(body, "format", true))
+                .setName(text(body, "name", true)).setKind(ModelViews.kind(text(body, "kind", true)))
+                .setSourceModelId(text(body, "sourceModelId", true)).build();
+        return models.call(s -> s.importModel(request))
+                .map(r -> Response.status(201).entity(ModelViews.ModelView.of(r.getModel())).build());
     }
 
     private static String text(JsonNode node, String field, boolean required) {

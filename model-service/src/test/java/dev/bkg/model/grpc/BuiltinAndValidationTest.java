@@ -101,6 +101,21 @@ class BuiltinAndValidationTest {
     }
 
     @Test
+    void theBuiltInFaceEmbedderIsConvertedFromTfjsAndReady() {
+        Readiness.awaitStatus(200, WAIT);
+        Model mobileface = models.listModels(ListModelsRequest.newBuilder().setKind(ModelKind.FACE_EMBEDDER).build())
+                .await().atMost(WAIT).getModelsList().stream().filter(m -> m.getName().equals("mobileface")).findFirst()
+                .orElseThrow();
+        assertEquals(ModelStatus.READY, mobileface.getStatus(), mobileface.getStatusMessage());
+        assertEquals(List.of("model.onnx"), mobileface.getFilesList().stream().map(f -> f.getName()).toList());
+        TensorInfo input = mobileface.getValidation().getInputs(0);
+        assertEquals(List.of(-1L, 112L, 112L, 3L), input.getShapeList());
+        TensorInfo output = mobileface.getValidation().getOutputs(0);
+        assertEquals(List.of(-1L, 256L), output.getShapeList());
+        assertTrue(mobileface.getValidation().getMessage().contains("[1, 256]"), mobileface.getValidation().getMessage());
+    }
+
+    @Test
     void aGraphOfTheWrongKindOrNoGraphAtAllIsInvalid() throws Exception {
         byte[] onnx;
         try (InputStream in = Thread.currentThread().getContextClassLoader().getResourceAsStream("all-minilm-l6-v2.onnx")) {
