@@ -131,6 +131,52 @@ class ModelsResourceTest {
         given().auth().oauth2(admin).when().post("/api/models/m_nope/validate").then().statusCode(404);
     }
 
+    /** The real MobileFace TF.js graph (unpacked by model-service's build) downloaded as tfjs, then imported. */
+    @Test
+    void aDownloadedTfjsModelImportsAsAValidatedOnnxModel() throws Exception {
+        String admin = AuthResourceTest.admin();
+        java.nio.file.Path tfjs = Backends.REPO_ROOT.resolve("model-service/target/classes/builtin/mobileface");
+        serveFile("/tfjs/model.json", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.json")));
+        serveFile("/tfjs/mobileface.bin", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.bin")));
+        String sourceId = given().auth().oauth2(admin).contentType("application/json")
+                .body(Map.of("name", "mobileface-tfjs", "kind", "face-embedder", "format", "tfjs", "files", List.of(
+                        Map.of("name", "model.json", "url", url("/tfjs/model.json")),
+                        Map.of("name", "mobileface.bin", "url", url("/tfjs/mobileface.bin")))))
+                .when().post("/api/models/download").then().statusCode(202).extract().path("modelId");
+        long deadline = System.currentTimeMillis() + WAIT.toMillis();
+        while (!"READY".equals(given().auth().oauth2(admin).when().get("/api/models/" + sourceId).then().extract().path("status"))
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        given().auth().oauth2(admin).contentType("application/json")
+                .body(Map.of("format", "tfjs", "name", "mobileface-imported", "kind", "face-embedder", "sourceModelId", sourceId))
+                .when().post("/api/models/import")
+                .then().statusCode(201).body("status", equalTo("READY")).body("format", equalTo("onnx"))
+                .body("source", equalTo("import:" + sourceId))
+                .body("validation.outputs[0].shape", equalTo(List.of(-1, 256)));
+        given().auth().oauth2(admin).contentType("application/json")
+                .body(Map.of("format", "keras", "name", "x", "kind", "generic", "sourceModelId", sourceId))
+                .when().post("/api/models/import").then().statusCode(400).body("detail", containsString("tfjs"));
+        given().auth().oauth2(admin).contentType("application/json")
+                .body(Map.of("format", "tfjs", "name", "x", "kind", "generic", "sourceModelId", "m_nope"))
+                .when().post("/api/models/import").then().statusCode(404);
+    }
+
+    static void serveFile(String path, byte[] content) {
+        FILES.createContext(path, exchange -> {
+            boolean head = exchange.getRequestMethod().equals("HEAD");
+            if (head) {
+                exchange.getResponseHeaders().add("content-length", String.valueOf(content.length));
+            }
+            exchange.sendResponseHeaders(200, head ? -1 : content.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                if (!head) {
+                    out.write(content);
+                }
+            }
+        });
+    }
+
     @Test
     void badDownloadsAreProblemsAndNothingIsStored() {
         String admin = AuthResourceTest.admin();
