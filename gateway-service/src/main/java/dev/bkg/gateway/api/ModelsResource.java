@@ -90,7 +90,7 @@ public class ModelsResource {
             throw ProblemException.badRequest("the body must be a JSON object");
         }
         DownloadModelRequest.Builder request = DownloadModelRequest.newBuilder()
-                .setName(text(body, "name", true)).setKind(ModelViews.kind(text(body, "kind", true)));
+                .setName(text(body, "name")).setKind(ModelViews.kind(text(body, "kind")));
         if (body.hasNonNull("maxBytes")) {
             if (!body.get("maxBytes").canConvertToLong() || body.get("maxBytes").asLong() <= 0) {
                 throw ProblemException.badRequest("maxBytes must be a positive number");
@@ -98,7 +98,7 @@ public class ModelsResource {
             request.setMaxBytes(body.get("maxBytes").asLong());
         }
         if (body.hasNonNull("format")) {
-            request.setFormat(text(body, "format", true));
+            request.setFormat(text(body, "format"));
         }
         int sources = (body.hasNonNull("url") ? 1 : 0) + (body.hasNonNull("files") ? 1 : 0)
                 + (body.hasNonNull("huggingFace") ? 1 : 0);
@@ -106,9 +106,9 @@ public class ModelsResource {
             throw ProblemException.badRequest("give exactly one of url, files, huggingFace");
         }
         if (body.hasNonNull("url")) {
-            request.setUrl(text(body, "url", true));
+            request.setUrl(text(body, "url"));
             if (body.hasNonNull("sha256")) {
-                request.setExpectedSha256(text(body, "sha256", true));
+                request.setExpectedSha256(text(body, "sha256"));
             }
         } else if (body.hasNonNull("files")) {
             if (!body.get("files").isArray()) {
@@ -116,18 +116,18 @@ public class ModelsResource {
             }
             FileSourceList.Builder files = FileSourceList.newBuilder();
             for (JsonNode file : body.get("files")) {
-                files.addFiles(FileSource.newBuilder().setName(text(file, "name", true)).setUrl(text(file, "url", true))
-                        .setSha256(file.hasNonNull("sha256") ? text(file, "sha256", true) : ""));
+                files.addFiles(FileSource.newBuilder().setName(text(file, "name")).setUrl(text(file, "url"))
+                        .setSha256(file.hasNonNull("sha256") ? text(file, "sha256") : ""));
             }
             request.setFiles(files);
         } else {
             JsonNode hf = body.get("huggingFace");
-            HuggingFaceSource.Builder source = HuggingFaceSource.newBuilder().setRepo(text(hf, "repo", true));
+            HuggingFaceSource.Builder source = HuggingFaceSource.newBuilder().setRepo(text(hf, "repo"));
             if (hf.hasNonNull("revision")) {
-                source.setRevision(text(hf, "revision", true));
+                source.setRevision(text(hf, "revision"));
             }
             if (hf.hasNonNull("endpoint")) {
-                source.setEndpoint(text(hf, "endpoint", true));
+                source.setEndpoint(text(hf, "endpoint"));
             }
             if (!hf.path("files").isArray() || hf.path("files").isEmpty()) {
                 throw ProblemException.badRequest("huggingFace.files must list the files to fetch");
@@ -154,20 +154,18 @@ public class ModelsResource {
         if (body == null || !body.isObject()) {
             throw ProblemException.badRequest("the body must be a JSON object");
         }
-        ImportModelRequest request = ImportModelRequest.newBuilder().setFormat(text(body, "format", true))
-                .setName(text(body, "name", true)).setKind(ModelViews.kind(text(body, "kind", true)))
-                .setSourceModelId(text(body, "sourceModelId", true)).build();
+        ImportModelRequest request = ImportModelRequest.newBuilder().setFormat(text(body, "format"))
+                .setName(text(body, "name")).setKind(ModelViews.kind(text(body, "kind")))
+                .setSourceModelId(text(body, "sourceModelId")).build();
         return models.call(s -> s.importModel(request))
                 .map(r -> Response.status(201).entity(ModelViews.ModelView.of(r.getModel())).build());
     }
 
-    private static String text(JsonNode node, String field, boolean required) {
+    /** A required text field, or a 400 naming it. */
+    private static String text(JsonNode node, String field) {
         JsonNode value = node == null ? null : node.get(field);
         if (value == null || value.isNull()) {
-            if (required) {
-                throw ProblemException.badRequest(field + " is required");
-            }
-            return "";
+            throw ProblemException.badRequest(field + " is required");
         }
         if (!value.isTextual()) {
             throw ProblemException.badRequest(field + " must be a string");

@@ -2,6 +2,7 @@ package dev.bkg.gateway.security;
 
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -26,11 +27,16 @@ public class WebSocketAuth implements HttpUpgradeCheck {
     public static final String SUBPROTOCOL = "bkg.v1";
     static final String BEARER_SUBPROTOCOL = "bkg.bearer.";
 
-    /** The scope each socket family needs, by path prefix (a plugin's telemetry socket: telemetry:read). */
-    private static final Map<String, String> SCOPES = Map.of(
-            "/ws/plugins/", "plugins:read",
-            "/ws/models/", "models:read",
-            "/ws/telemetry", "telemetry:read");
+    /** A socket path pattern and the scope it needs. */
+    private record ScopeRule(Pattern path, String scope) {
+    }
+
+    /** The scope each socket family needs: the first pattern that matches wins; no match needs admin. */
+    private static final List<ScopeRule> SCOPES = List.of(
+            new ScopeRule(Pattern.compile("/ws/plugins/[^/]+/telemetry"), "telemetry:read"),
+            new ScopeRule(Pattern.compile("/ws/plugins/.*"), "plugins:read"),
+            new ScopeRule(Pattern.compile("/ws/models/.*"), "models:read"),
+            new ScopeRule(Pattern.compile("/ws/telemetry.*"), "telemetry:read"));
 
     private final Authenticator authenticator;
     private final RateLimiter limiter;
@@ -44,9 +50,8 @@ public class WebSocketAuth implements HttpUpgradeCheck {
     public Uni<CheckResult> perform(HttpUpgradeContext context) {
         HttpServerRequest request = context.httpRequest();
         String path = request.path();
-        String scope = path.endsWith("/telemetry") ? "telemetry:read"
-                : SCOPES.entrySet().stream().filter(e -> path.startsWith(e.getKey()))
-                        .map(Map.Entry::getValue).findFirst().orElse("admin");
+        String scope = SCOPES.stream().filter(rule -> rule.path().matcher(path).matches()).map(ScopeRule::scope)
+                .findFirst().orElse("admin");
         return authenticator.authenticate(credentialOf(request), scope, "WebSocket " + path)
                 .map(caller -> {
                     RateLimiter.Decision decision = limiter.forCaller(caller);

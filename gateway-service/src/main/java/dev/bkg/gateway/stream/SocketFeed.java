@@ -69,9 +69,7 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
         if (lost > 0) {
             write(message("skipped", Map.of("count", lost)));
         }
-        ObjectNode message = JSON.valueToTree(view.apply(item));
-        message.put("type", type);
-        write(message.toString());
+        write(typed(type, view.apply(item)));
     }
 
     @Override
@@ -91,6 +89,13 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
         // a close reason is at most 123 bytes
         socket.close(new CloseReason(code, reason.length() > 120 ? reason.substring(0, 120) : reason))
                 .subscribe().with(v -> { }, e -> { });
+    }
+
+    /** A view as the JSON text message every socket sends: its fields plus {@code "type"}. */
+    public static String typed(String type, Object view) {
+        ObjectNode message = JSON.valueToTree(view);
+        message.put("type", type);
+        return message.toString();
     }
 
     private static String message(String type, Map<String, Object> fields) {

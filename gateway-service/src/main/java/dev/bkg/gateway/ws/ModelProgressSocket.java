@@ -2,12 +2,10 @@ package dev.bkg.gateway.ws;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import dev.bkg.gateway.api.ModelViews;
 import dev.bkg.gateway.grpc.ModelClient;
+import dev.bkg.gateway.stream.SocketFeed;
+import dev.bkg.proto.model.v1.DownloadProgress;
 import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.WatchDownloadRequest;
 import io.grpc.Status;
@@ -30,11 +28,11 @@ import io.smallrye.mutiny.subscription.Cancellable;
 @WebSocket(path = "/ws/models/{id}/progress")
 public class ModelProgressSocket {
 
-    private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private static final UserData.TypedKey<Cancellable> FOLLOW = new UserData.TypedKey<>("bkg.model.progress");
     /** Unwritten messages past which intermediate updates are skipped. */
     static final int MAX_PENDING = 16;
+    private static final java.util.Set<DownloadProgress.State> FINAL = java.util.EnumSet.of(DownloadProgress.State.DONE,
+            DownloadProgress.State.FAILED, DownloadProgress.State.CANCELLED);
 
     private final ModelClient models;
 
@@ -56,14 +54,11 @@ public class ModelProgressSocket {
                             .setJobId(r.getModel().getJobId()).build()));
                 })
                 .subscribe().with(progress -> {
-                    boolean end = progress.getState().getNumber() >= 4; // DONE, FAILED, CANCELLED
-                    if (!end && pending.get() >= MAX_PENDING) {
+                    if (!FINAL.contains(progress.getState()) && pending.get() >= MAX_PENDING) {
                         return;
                     }
-                    ObjectNode message = JSON.valueToTree(ModelViews.Progress.of(progress));
-                    message.put("type", "progress");
                     pending.incrementAndGet();
-                    socket.sendText(message.toString()).subscribe().with(v -> pending.decrementAndGet(),
+                    socket.sendText(SocketFeed.typed("progress", ModelViews.Progress.of(progress))).subscribe().with(v -> pending.decrementAndGet(),
                             e -> pending.decrementAndGet());
                 }, failure -> {
                     Status status = Status.fromThrowable(failure);
