@@ -115,6 +115,10 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         return pluginManager;
     }
 
+    ServiceProcess model() {
+        return model;
+    }
+
     private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
         java.util.HashMap<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);

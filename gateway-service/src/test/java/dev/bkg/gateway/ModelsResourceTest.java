@@ -7,20 +7,14 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
-import com.sun.net.httpserver.HttpServer;
-
+import dev.bkg.testsupport.LocalFileServer;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -38,39 +32,14 @@ import io.vertx.core.json.JsonObject;
 class ModelsResourceTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
-    static final byte[] CONTENT = new byte[2 * 1024 * 1024];
-    static final HttpServer FILES = serve();
+    static final LocalFileServer FILES = LocalFileServer.shared();
+    static final byte[] CONTENT = LocalFileServer.CONTENT;
 
-    /** /slow.bin: 2 MiB in 64 KiB pieces every 30 ms, so a progress bar has something to show. */
-    static HttpServer serve() {
-        new Random(7).nextBytes(CONTENT);
-        try {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.setExecutor(Executors.newCachedThreadPool());
-            server.createContext("/slow.bin", exchange -> {
-                exchange.sendResponseHeaders(200, exchange.getRequestMethod().equals("HEAD") ? -1 : CONTENT.length);
-                if (!exchange.getRequestMethod().equals("HEAD")) {
-                    try (OutputStream out = exchange.getResponseBody()) {
-                        for (int at = 0; at < CONTENT.length; at += 64 * 1024) {
-                            out.write(CONTENT, at, 64 * 1024);
-                            out.flush();
-                            Thread.sleep(30);
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-                exchange.close();
-            });
-            server.start();
-            return server;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
+    @Backends.Inject
+    Backends backends;
 
     static String url(String path) {
-        return "http://127.0.0.1:" + FILES.getAddress().getPort() + path;
+        return FILES.url(path);
     }
 
     @Test
@@ -131,13 +100,49 @@ class ModelsResourceTest {
         given().auth().oauth2(admin).when().post("/api/models/m_nope/validate").then().statusCode(404);
     }
 
+    /**
+     * A download outlives its service: model-service is SIGKILLed mid-transfer and started again; it
+     * picks the job up from the catalog and asks the source for the rest with a Range request, and
+     * the file it ends with has the expected SHA-256.
+     */
+    @Test
+    void aDownloadCutOffByAServiceCrashResumesWithARangeRequestAfterTheRestart() throws Exception {
+        String admin = AuthResourceTest.admin();
+        FILES.ranges.clear();
+        String modelId = given().auth().oauth2(admin).contentType("application/json")
+                .body(Map.of("name", "crash-survivor", "kind", "generic", "url", url("/slow.bin"), "sha256", LocalFileServer.SHA256))
+                .when().post("/api/models/download").then().statusCode(202).extract().path("modelId");
+        long deadline = System.currentTimeMillis() + WAIT.toMillis();
+        while (!FILES.ranges.contains("/slow.bin -") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(1000); // about a third of /slow.bin has arrived
+        backends.model().kill();
+        backends.model().start();
+
+        deadline = System.currentTimeMillis() + WAIT.toMillis();
+        String status = null;
+        while (!"READY".equals(status) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+            status = given().auth().oauth2(admin).when().get("/api/models/" + modelId).then().extract().path("status");
+        }
+        assertEquals("READY", status, "the download finished after the restart");
+        List<String> resumed = FILES.ranges.stream().filter(r -> r.startsWith("/slow.bin bytes=")).toList();
+        assertEquals(1, resumed.size(), "one resumed request: " + FILES.ranges);
+        long from = Long.parseLong(resumed.get(0).replaceAll("\\D+(\\d+)-.*", "$1"));
+        assertTrue(from > 0 && from < CONTENT.length, "resumed from where it stopped: " + resumed);
+        given().auth().oauth2(admin).when().get("/api/models/" + modelId).then().statusCode(200)
+                .body("files[0].sizeBytes", equalTo(CONTENT.length)).body("files[0].sha256", equalTo(LocalFileServer.SHA256));
+        given().auth().oauth2(admin).when().delete("/api/models/" + modelId).then().statusCode(200);
+    }
+
     /** The real MobileFace TF.js graph (unpacked by model-service's build) downloaded as tfjs, then imported. */
     @Test
     void aDownloadedTfjsModelImportsAsAValidatedOnnxModel() throws Exception {
         String admin = AuthResourceTest.admin();
         java.nio.file.Path tfjs = Backends.REPO_ROOT.resolve("model-service/target/classes/builtin/mobileface");
-        serveFile("/tfjs/model.json", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.json")));
-        serveFile("/tfjs/mobileface.bin", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.bin")));
+        FILES.serve("/tfjs/model.json", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.json")));
+        FILES.serve("/tfjs/mobileface.bin", java.nio.file.Files.readAllBytes(tfjs.resolve("mobileface.bin")));
         String sourceId = given().auth().oauth2(admin).contentType("application/json")
                 .body(Map.of("name", "mobileface-tfjs", "kind", "face-embedder", "format", "tfjs", "files", List.of(
                         Map.of("name", "model.json", "url", url("/tfjs/model.json")),
@@ -160,21 +165,6 @@ class ModelsResourceTest {
         given().auth().oauth2(admin).contentType("application/json")
                 .body(Map.of("format", "tfjs", "name", "x", "kind", "generic", "sourceModelId", "m_nope"))
                 .when().post("/api/models/import").then().statusCode(404);
-    }
-
-    static void serveFile(String path, byte[] content) {
-        FILES.createContext(path, exchange -> {
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            if (head) {
-                exchange.getResponseHeaders().add("content-length", String.valueOf(content.length));
-            }
-            exchange.sendResponseHeaders(200, head ? -1 : content.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                if (!head) {
-                    out.write(content);
-                }
-            }
-        });
     }
 
     @Test

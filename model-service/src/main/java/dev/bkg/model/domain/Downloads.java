@@ -55,6 +55,8 @@ public class Downloads {
     static final ObjectMapper JSON = new ObjectMapper();
     private static final long PUBLISH_EVERY_NANOS = 100_000_000L;
     private static final int MAX_REDIRECTS = 5;
+    /** How often (in bytes written) a transfer looks at the free space again. */
+    private static final long SPACE_CHECK_BYTES = 64L * 1024 * 1024;
 
     private final ModelCatalog catalog;
     private final ModelDirectory directory;
@@ -335,8 +337,12 @@ public class Downloads {
             response.body().close();
             throw new DownloadFailure("larger than the cap of " + job.maxBytes + " bytes", false);
         }
+        if (expectedSize > 0) {
+            requireSpace(part, expectedSize - have, source.name());
+        }
         progress.fileStarted(have, expectedSize);
         long written = have;
+        long spaceCheckedAt = written;
         byte[] buffer = new byte[64 * 1024];
         // a server that stops sending would block the read for ever: the watchdog closes the stream
         InputStream body = response.body();
@@ -365,11 +371,19 @@ public class Downloads {
                     throw new Cancelled();
                 }
                 lastRead.set(System.nanoTime());
-                out.write(buffer, 0, n);
+                try {
+                    out.write(buffer, 0, n);
+                } catch (IOException e) {
+                    throw new DownloadFailure("cannot write " + source.name() + ": " + describe(e), false);
+                }
                 sha.update(buffer, 0, n);
                 written += n;
                 if (progress.doneBefore() + written > job.maxBytes) {
                     throw new DownloadFailure("larger than the cap of " + job.maxBytes + " bytes", false);
+                }
+                if (written - spaceCheckedAt >= SPACE_CHECK_BYTES) {
+                    requireSpace(part, 0, source.name()); // a file of unknown size, or a disk others fill too
+                    spaceCheckedAt = written;
                 }
                 progress.bytes(written);
             }
@@ -396,6 +410,16 @@ public class Downloads {
         Files.move(part, done, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         progress.fileDone(written);
         return new ModelDirectory.StoredFile(source.name(), written, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    /** Refuses to write {@code more} bytes when that would leave less than the reserve free. */
+    private void requireSpace(Path file, long more, String name) throws IOException {
+        long usable = Files.getFileStore(file.getParent()).getUsableSpace();
+        long reserve = settings.download().minFreeBytes();
+        if (usable - more < reserve) {
+            throw new DownloadFailure("not enough disk space for " + name + ": " + (more > 0 ? more + " more bytes needed, " : "")
+                    + usable + " free, " + reserve + " kept free (bkg.models.download.min-free-bytes)", false);
+        }
     }
 
     private static String host(String url) {

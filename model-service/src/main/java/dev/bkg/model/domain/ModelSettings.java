@@ -32,6 +32,14 @@ public interface ModelSettings {
         @WithDefault("30s")
         java.time.Duration stallTimeout();
 
+        /**
+         * Free space a download leaves on the model directory's disk: a file announced larger than
+         * what is free beyond this is refused before its first byte, and a transfer stops when the
+         * disk fills up to it (other services and the database share that disk).
+         */
+        @WithDefault("268435456")
+        long minFreeBytes();
+
         /** Jobs running at once; the others wait QUEUED. */
         @WithDefault("2")
         int parallel();

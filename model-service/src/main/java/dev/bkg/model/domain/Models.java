@@ -266,11 +266,17 @@ public class Models {
             modelJson = files.entrySet().stream().filter(e -> e.getKey().endsWith(".json")).map(Map.Entry::getValue)
                     .findFirst().orElseThrow(() -> new IllegalArgumentException("no model.json among the files"));
         }
+        if (modelJson.length > MAX_MODEL_JSON_BYTES) {
+            throw new IllegalArgumentException("model.json has " + modelJson.length + " bytes; at most " + MAX_MODEL_JSON_BYTES
+                    + " are read (the weights belong in the .bin shards)");
+        }
         com.fasterxml.jackson.databind.JsonNode json;
         try {
-            json = Downloads.JSON.readTree(modelJson);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("model.json is not valid JSON: " + e.getMessage());
+            json = MODEL_JSON.readTree(modelJson);
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw new IllegalArgumentException("model.json is nested deeper than " + MAX_MODEL_JSON_DEPTH + " levels");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("model.json is not valid JSON: " + e.getOriginalMessage());
         }
         var converted = dev.bkg.model.importer.TfjsConverter.convert(json, files);
         String id = "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
@@ -296,6 +302,12 @@ public class Models {
     }
 
     static final long MAX_IMPORT_BYTES = 2L * 1024 * 1024 * 1024 - 64;
+    /** A TF.js model.json is the graph only (MobileFace's: 33 KB); this bounds a JSON bomb. */
+    static final int MAX_MODEL_JSON_BYTES = 8 * 1024 * 1024;
+    static final int MAX_MODEL_JSON_DEPTH = 64;
+    private static final com.fasterxml.jackson.databind.ObjectMapper MODEL_JSON = new com.fasterxml.jackson.databind.ObjectMapper(
+            com.fasterxml.jackson.core.JsonFactory.builder().streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints
+                    .builder().maxNestingDepth(MAX_MODEL_JSON_DEPTH).build()).build());
 
     private static void sleep(long ms) {
         try {

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
-import dev.bkg.model.LocalFileServer;
+import dev.bkg.testsupport.LocalFileServer;
 import dev.bkg.proto.model.v1.DownloadModelRequest;
 import dev.bkg.proto.model.v1.DownloadProgress.State;
 import dev.bkg.proto.model.v1.FileSource;

@@ -12,7 +12,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import dev.bkg.model.LocalFileServer;
+import dev.bkg.testsupport.LocalFileServer;
 import dev.bkg.model.domain.ModelDirectory;
 import dev.bkg.proto.model.v1.CancelDownloadRequest;
 import dev.bkg.proto.model.v1.DeleteModelRequest;
@@ -197,6 +197,15 @@ class DownloadsTest {
         assertEquals(State.FAILED, end.getState());
         assertTrue(end.getMessage().contains("cap of 1024"), end.getMessage());
         assertTrue(noStaging(capped.getModelId()));
+
+        // larger than the disk (the test profile lifts the cap above it): refused before the first byte
+        DownloadModelResponse enormous = download("enormous", "/enormous.bin", "");
+        end = watchToTheEnd(enormous.getJobId()).stream().reduce((a, b) -> b).orElseThrow();
+        assertEquals(State.FAILED, end.getState());
+        assertTrue(end.getMessage().startsWith("not enough disk space for weights/model.bin: " + LocalFileServer.ENORMOUS
+                + " more bytes needed"), end.getMessage());
+        assertEquals(ModelStatus.FAILED, model(enormous.getModelId()).getStatus());
+        assertTrue(noStaging(enormous.getModelId()));
     }
 
     @Test

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.ByteString;
 
-import dev.bkg.model.LocalFileServer;
+import dev.bkg.testsupport.LocalFileServer;
 import dev.bkg.proto.model.v1.DownloadModelRequest;
 import dev.bkg.proto.model.v1.FileSource;
 import dev.bkg.proto.model.v1.FileSourceList;
@@ -95,5 +95,27 @@ class TfjsImportTest {
                         .addFiles(ImportFile.newBuilder().setName("../model.json").setContent(ByteString.copyFrom(json)))
                         .build()).await().atMost(WAIT));
         assertEquals(Status.Code.INVALID_ARGUMENT, badName.getStatus().getCode());
+
+        // JSON bombs: deep nesting (inline) and a huge graph file (downloaded first) are refused with the limit named
+        String deep = "[".repeat(10_000) + "]".repeat(10_000);
+        assertEquals("model.json is nested deeper than 64 levels", refusal(ImportModelRequest.newBuilder().setName("deep")
+                .addFiles(ImportFile.newBuilder().setName("model.json").setContent(ByteString.copyFromUtf8(deep)))));
+        byte[] huge = new byte[8 * 1024 * 1024 + 1];
+        java.util.Arrays.fill(huge, (byte) ' ');
+        LocalFileServer server = LocalFileServer.shared();
+        server.serve("/bomb/model.json", huge);
+        var download = models.downloadModel(DownloadModelRequest.newBuilder().setName("bomb-source").setKind(ModelKind.GENERIC)
+                .setFormat("tfjs").setUrl(server.url("/bomb/model.json")).build()).await().atMost(WAIT);
+        models.watchDownload(WatchDownloadRequest.newBuilder().setJobId(download.getJobId()).build()).collect().asList()
+                .await().atMost(WAIT);
+        String tooLarge = refusal(ImportModelRequest.newBuilder().setName("huge").setSourceModelId(download.getModelId()));
+        assertTrue(tooLarge.startsWith("model.json has 8388609 bytes; at most 8388608 are read"), tooLarge);
+    }
+
+    String refusal(ImportModelRequest.Builder request) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> models.importModel(
+                request.setFormat("tfjs").setKind(ModelKind.GENERIC).build()).await().atMost(WAIT));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        return e.getStatus().getDescription();
     }
 }

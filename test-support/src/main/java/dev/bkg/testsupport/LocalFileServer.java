@@ -1,4 +1,4 @@
-package dev.bkg.model;
+package dev.bkg.testsupport;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,7 +19,8 @@ import com.sun.net.httpserver.HttpServer;
  * A real HTTP server on 127.0.0.1 for download tests: {@code /model.bin} (4 MiB, Range aware),
  * {@code /flaky.bin} (the first GET breaks off half-way, later ones honour Range),
  * {@code /slow.bin} (64 KiB every 50 ms), {@code /redirect} (to a loopback address that is not
- * allow-listed) and 404 for anything else. It records the Range header of each GET.
+ * allow-listed), {@code /enormous.bin} (announces {@link #ENORMOUS} bytes, more than any disk here,
+ * and sends none) and 404 for anything else. It records the Range header of each GET.
  */
 public final class LocalFileServer implements AutoCloseable {
 
@@ -33,6 +34,7 @@ public final class LocalFileServer implements AutoCloseable {
             throw new IllegalStateException(e);
         }
     }
+    public static final long ENORMOUS = 1L << 50;
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
     public final List<String> ranges = new CopyOnWriteArrayList<>();
@@ -77,6 +79,18 @@ public final class LocalFileServer implements AutoCloseable {
         }
         switch (path) {
             case "/model.bin", "/flaky.bin", "/slow.bin" -> serve(exchange, path, range);
+            case "/enormous.bin" -> {
+                boolean head = exchange.getRequestMethod().equals("HEAD");
+                if (head) {
+                    exchange.getResponseHeaders().add("content-length", String.valueOf(ENORMOUS));
+                }
+                exchange.sendResponseHeaders(200, head ? -1 : ENORMOUS);
+                try {
+                    exchange.close(); // the body never comes
+                } catch (RuntimeException e) {
+                    // "insufficient bytes written": exactly so
+                }
+            }
             case "/redirect" -> {
                 exchange.getResponseHeaders().add("location", "http://127.0.0.2:" + server.getAddress().getPort() + "/model.bin");
                 exchange.sendResponseHeaders(302, -1);
