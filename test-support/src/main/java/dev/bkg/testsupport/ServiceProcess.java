@@ -1,4 +1,4 @@
-package dev.bkg.gateway;
+package dev.bkg.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,28 +15,29 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** One real service of the mesh, run from its packaged jar as its own process on a fixed port. */
-final class ServiceProcess {
+public final class ServiceProcess {
 
     private final String name;
     private final Path jar;
     private final Path log;
     private final Map<String, String> env;
-    final int port = freePort();
+    public final int port = freePort();
     private Process process;
 
-    ServiceProcess(String name, Path logDirectory, Map<String, String> env) {
+    /** A service of the mesh by module name; its jar is looked up beside the current module. */
+    public ServiceProcess(String name, Path logDirectory, Map<String, String> env) {
         this.name = name;
         this.jar = Path.of("../" + name + "/target/quarkus-app/quarkus-run.jar").toAbsolutePath().normalize();
         this.log = logDirectory.resolve(name + ".log");
         this.env = new HashMap<>(env);
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("the gateway's tests run the real " + name + ": build it first ("
+            throw new IllegalStateException("these tests run the real " + name + ": build it first ("
                     + "./mvnw -pl " + name + " -am package -DskipTests); missing " + jar);
         }
     }
 
     /** Starts the service (again, on the same port) and waits until it is ready. */
-    void start() {
+    public void start() {
         ProcessBuilder builder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                 "-XX:+UseSerialGC", "-jar", jar.toString())
                 .redirectErrorStream(true)
@@ -72,13 +73,13 @@ final class ServiceProcess {
     }
 
     /** Kills the service outright (SIGKILL): what a crash looks like to the gateway. */
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         waitFor(30);
     }
 
     /** Stops it as an operator would (SIGTERM; SIGKILL after 20 s). */
-    void stop() {
+    public void stop() {
         if (process == null) {
             return;
         }
@@ -98,7 +99,7 @@ final class ServiceProcess {
         }
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {

@@ -1,0 +1,61 @@
+package dev.bkg.inference.domain;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** bkg.inference.*: the role, the execution provider, the model cache and the embedding limits. */
+@ConfigMapping(prefix = "bkg.inference")
+public interface InferenceSettings {
+
+    /** Which plugin this process plays: llm (llmserver), runner (candle) or index (brainml). */
+    @WithDefault("llm")
+    String role();
+
+    /** auto (CUDA when it can be used, else CPU), cpu, or cuda (falls back to CPU with a warning). */
+    @WithDefault("auto")
+    String provider();
+
+    @WithDefault("0")
+    int cudaDevice();
+
+    /** ONNX Runtime's threads per session; 0: one per core. */
+    @WithDefault("0")
+    int intraOpThreads();
+
+    /** Where model files fetched from model-service are kept, by SHA-256; default $BKG_HOME/cache/inference. */
+    Optional<Path> cacheDir();
+
+    Embedding embedding();
+
+    interface Embedding {
+        /** The model used when a request names none. */
+        @WithDefault("all-minilm-l6-v2")
+        String defaultModel();
+
+        /** Most texts in one ONNX Runtime run. */
+        @WithDefault("32")
+        int maxBatch();
+
+        /** How long a batch waits for more texts before it runs, in microseconds. */
+        @WithDefault("1000")
+        long maxWaitMicros();
+
+        /** Texts waiting at most (all models); beyond it requests are refused as overload. */
+        @WithDefault("4096")
+        int queueCapacity();
+
+        /** Texts in one request at most. */
+        @WithDefault("2048")
+        int maxInputs();
+
+        /** Characters of one text at most (tokens are cut at the model's max length anyway). */
+        @WithDefault("65536")
+        int maxInputChars();
+
+        /** Overrides the model's max length in tokens (tokenizer.json's truncation, else 512). */
+        Optional<Integer> maxTokens();
+    }
+}

@@ -1,0 +1,82 @@
+package dev.bkg.inference.domain;
+
+import java.nio.file.Path;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.bkg.proto.inference.v1.ExecutionProvider;
+
+/**
+ * The one ONNX Runtime environment of this process and the execution provider chosen at start:
+ * CUDA when configured (or auto) and its libraries load, else CPU — said once in the log, and
+ * visible in status and telemetry through {@link #provider()}.
+ */
+@ApplicationScoped
+public class OrtRuntime {
+
+    private static final Logger LOG = Logger.getLogger(OrtRuntime.class);
+
+    private final OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    private final InferenceSettings settings;
+    private final ExecutionProvider provider;
+
+    OrtRuntime(InferenceSettings settings) {
+        this.settings = settings;
+        this.provider = choose();
+    }
+
+    private ExecutionProvider choose() {
+        String wanted = settings.provider().trim().toLowerCase(java.util.Locale.ROOT);
+        switch (wanted) {
+            case "cpu" -> {
+                LOG.info("execution provider: CPU (configured)");
+                return ExecutionProvider.CPU;
+            }
+            case "auto", "cuda" -> {
+                try (OrtSession.SessionOptions probe = new OrtSession.SessionOptions()) {
+                    probe.addCUDA(settings.cudaDevice());
+                    LOG.infof("execution provider: CUDA on device %d", settings.cudaDevice());
+                    return ExecutionProvider.CUDA;
+                } catch (OrtException | UnsatisfiedLinkError e) {
+                    String line = "execution provider: CPU — CUDA cannot be used here (" + e.getMessage()
+                            + "); build with -Pcuda and install CUDA 12 + cuDNN 9 for the GPU";
+                    if (wanted.equals("cuda")) {
+                        LOG.warn(line);
+                    } else {
+                        LOG.info(line);
+                    }
+                    return ExecutionProvider.CPU;
+                }
+            }
+            default -> throw new IllegalArgumentException("bkg.inference.provider must be auto, cpu or cuda; was " + wanted);
+        }
+    }
+
+    public ExecutionProvider provider() {
+        return provider;
+    }
+
+    public OrtEnvironment environment() {
+        return environment;
+    }
+
+    /** A session on the chosen provider with the configured threads; its options are released at once. */
+    public OrtSession open(Path graph) throws OrtException {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (settings.intraOpThreads() > 0) {
+                options.setIntraOpNumThreads(settings.intraOpThreads());
+            }
+            options.setInterOpNumThreads(1);
+            if (provider == ExecutionProvider.CUDA) {
+                options.addCUDA(settings.cudaDevice());
+            }
+            return environment.createSession(graph.toString(), options);
+        }
+    }
+}
