@@ -45,6 +45,7 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
     private ServiceProcess pluginManager;
     private ServiceProcess telemetry;
     private ServiceProcess model;
+    private ServiceProcess inference;
 
     @Override
     public Map<String, String> start() {
@@ -74,12 +75,20 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         auth.start();
         pluginManager.start();
         model.start();
+        inference = new ServiceProcess("inference-service", dir, with(with(database, reporting), Map.of(
+                "QUARKUS_GRPC_CLIENTS_MODEL_HOST", "127.0.0.1",
+                "QUARKUS_GRPC_CLIENTS_MODEL_PORT", String.valueOf(model.port),
+                "BKG_INFERENCE_ROLE", "llm",
+                "BKG_HOME", dir.toString())));
+        inference.start(); // ready once it has fetched and loaded the default embedding model
         return Map.of("quarkus.grpc.clients.telemetry.host", "127.0.0.1",
                 "quarkus.grpc.clients.telemetry.test-port", String.valueOf(telemetry.port),
                 "quarkus.grpc.clients.model.host", "127.0.0.1",
                 "quarkus.grpc.clients.model.test-port", String.valueOf(model.port),
                 "quarkus.grpc.clients.auth.host", "127.0.0.1",
                 "quarkus.grpc.clients.auth.test-port", String.valueOf(auth.port),
+                "quarkus.grpc.clients.inference.host", "127.0.0.1",
+                "quarkus.grpc.clients.inference.test-port", String.valueOf(inference.port),
                 "quarkus.grpc.clients.pluginmanager.host", "127.0.0.1",
                 "quarkus.grpc.clients.pluginmanager.test-port", String.valueOf(pluginManager.port));
     }
@@ -141,6 +150,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
         if (telemetry != null) {
             telemetry.stop();
+        }
+        if (inference != null) {
+            inference.stop();
         }
         if (model != null) {
             model.stop();

@@ -27,7 +27,9 @@ public final class GrpcProblems {
     public static ProblemException toProblem(Status status, String service) {
         String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
         return switch (status.getCode()) {
-            case INVALID_ARGUMENT, OUT_OF_RANGE -> ProblemException.badRequest(detail);
+            case INVALID_ARGUMENT -> ProblemException.badRequest(detail);
+            // a request over a size limit the service names (inputs, characters, tokens)
+            case OUT_OF_RANGE -> new ProblemException(413, "Payload Too Large", detail);
             case UNAUTHENTICATED -> ProblemException.unauthorized(detail);
             case PERMISSION_DENIED -> ProblemException.forbidden(detail);
             case NOT_FOUND -> new ProblemException(404, "Not Found", detail);

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.bkg.proto.model.v1.FileChunk;
@@ -42,10 +43,10 @@ public class ModelStore {
     private final ModelServiceBlockingStub models;
     private final Path cache;
 
-    ModelStore(@GrpcClient("model") ModelServiceBlockingStub models, InferenceSettings settings) {
+    ModelStore(@GrpcClient("model") ModelServiceBlockingStub models, InferenceSettings settings,
+            @ConfigProperty(name = "bkg.home", defaultValue = ".bkg") Path home) {
         this.models = models;
-        this.cache = settings.cacheDir().orElseGet(() -> Path.of(System.getenv().getOrDefault("BKG_HOME", ".bkg"))
-                .resolve("cache").resolve("inference")).toAbsolutePath();
+        this.cache = settings.cacheDir().orElseGet(() -> home.resolve("cache").resolve("inference")).toAbsolutePath();
     }
 
     /** A model by id or name (Refusal NOT_FOUND; NOT_READY while model-service does not answer). */
