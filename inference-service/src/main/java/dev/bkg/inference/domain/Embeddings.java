@@ -120,6 +120,15 @@ public class Embeddings {
                 model.dimensions, parts.stream().map(CompletableFuture::join).toList(), counts, truncated, promptTokens));
     }
 
+    /** A usable embedding model, loaded if it was not: what a collection records of it. */
+    public record ModelInfo(String id, String name, int dimensions) {
+    }
+
+    public ModelInfo describe(String idOrName) {
+        EmbeddingModel model = model(idOrName == null || idOrName.isBlank() ? settings.defaultModel() : idOrName).model;
+        return new ModelInfo(model.id, model.name, model.dimensions);
+    }
+
     /** The embedding models of the catalog that are READY, and which of them are loaded. */
     public List<Model> catalog() {
         return store.list(ListModelsRequest.newBuilder().setKind(ModelKind.EMBEDDING).setStatus(ModelStatus.READY).build());

@@ -6,6 +6,7 @@ public final class Refusal extends RuntimeException {
     public enum Reason {
         INVALID, // 400 / INVALID_ARGUMENT
         NOT_FOUND, // 404 / NOT_FOUND
+        CONFLICT, // 409 / ALREADY_EXISTS
         TOO_LARGE, // 413 / OUT_OF_RANGE
         OVERLOADED, // 429 / RESOURCE_EXHAUSTED
         NOT_READY // 503 / UNAVAILABLE

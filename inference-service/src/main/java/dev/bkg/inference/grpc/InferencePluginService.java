@@ -19,6 +19,20 @@ import dev.bkg.proto.plugin.v1.HealthResponse;
 import dev.bkg.proto.plugin.v1.InvokeRequest;
 import dev.bkg.proto.plugin.v1.InvokeResponse;
 import dev.bkg.proto.plugin.v1.MutinyPluginGrpc;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+
+import dev.bkg.proto.inference.v1.CompactRequest;
+import dev.bkg.proto.inference.v1.CreateCollectionRequest;
+import dev.bkg.proto.inference.v1.DeleteDocumentsRequest;
+import dev.bkg.proto.inference.v1.DropCollectionRequest;
+import dev.bkg.proto.inference.v1.IndexDocumentsRequest;
+import dev.bkg.proto.inference.v1.ListCollectionsRequest;
+import dev.bkg.proto.inference.v1.QueryRequest;
+import dev.bkg.proto.inference.v1.ReindexRequest;
+import dev.bkg.proto.inference.v1.StatsRequest;
+import dev.bkg.proto.inference.v1.TrainRequest;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -27,7 +41,7 @@ import io.smallrye.mutiny.Uni;
 /**
  * inference-service on the plugin contract. One jar plays three plugins, chosen by
  * {@code bkg.inference.role}: llm (plugin llmserver), runner (candle), index (brainml).
- * llm.embed answers on the bus; the capabilities of later issues answer UNIMPLEMENTED.
+ * llm.embed and brainml.* answer on the bus; the capabilities of later issues answer UNIMPLEMENTED.
  */
 @GrpcService
 public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
@@ -41,11 +55,14 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
 
     private final String role;
     private final Embeddings embeddings;
+    private final IndexGrpcService index;
     private final ObjectMapper json;
 
-    InferencePluginService(InferenceSettings settings, Embeddings embeddings, ObjectMapper json) {
+    InferencePluginService(InferenceSettings settings, Embeddings embeddings, @GrpcService IndexGrpcService index,
+            ObjectMapper json) {
         this.role = settings.role();
         this.embeddings = embeddings;
+        this.index = index;
         this.json = json;
     }
 
@@ -59,6 +76,9 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
     @Override
     public Uni<HealthResponse> health(HealthRequest request) {
         String problem = role.equals("runner") ? null : embeddings.defaultProblem();
+        if (problem == null && role.equals("index")) {
+            problem = index.notReady();
+        }
         return Uni.createFrom().item(problem == null ? HealthResponse.newBuilder().setStatus(HealthResponse.Status.SERVING).build()
                 : HealthResponse.newBuilder().setStatus(HealthResponse.Status.NOT_SERVING)
                         .setMessage("embedding model not loaded: " + problem).build());
@@ -75,11 +95,71 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
             if (request.getCapability().equals("llm.embed")) {
                 return embed(request.getPayloadJson());
             }
+            if (request.getCapability().startsWith("brainml.")) {
+                return brainml(request.getCapability(), request.getPayloadJson());
+            }
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(Statuses.of(e));
         }
         return Uni.createFrom().failure(Status.UNIMPLEMENTED.withDescription(request.getCapability()
                 + " is not built yet").asRuntimeException());
+    }
+
+    /**
+     * brainml on the bus: the payload is the typed request in its JSON form (proto field names,
+     * e.g. {"collection":"docs","documents":[{"id":"1","text":"…"}]}), the answer the typed
+     * response. brainml.stats without a collection lists the collections; brainml.admin takes
+     * {"action": "create" | "drop" | "compact" | "reindex" | "delete", …the request's fields}.
+     */
+    private Uni<InvokeResponse> brainml(String capability, String payload) {
+        ObjectNode body;
+        try {
+            JsonNode parsed = payload.isBlank() ? json.createObjectNode() : json.readTree(payload);
+            if (!parsed.isObject()) {
+                throw new IllegalArgumentException();
+            }
+            body = (ObjectNode) parsed;
+        } catch (Exception e) {
+            return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription("payload must be a JSON object").asRuntimeException());
+        }
+        Uni<? extends Message> reply = switch (capability) {
+            case "brainml.index" -> index.indexDocuments(parse(body, IndexDocumentsRequest.newBuilder()));
+            case "brainml.query" -> index.query(parse(body, QueryRequest.newBuilder()));
+            case "brainml.train" -> index.train(parse(body, TrainRequest.newBuilder()));
+            case "brainml.stats" -> body.path("collection").asText("").isEmpty()
+                    ? index.listCollections(ListCollectionsRequest.getDefaultInstance())
+                    : index.stats(parse(body, StatsRequest.newBuilder()));
+            default -> {
+                String action = body.path("action").asText("");
+                body.remove("action");
+                yield switch (action) {
+                    case "create" -> index.createCollection(parse(body, CreateCollectionRequest.newBuilder()));
+                    case "drop" -> index.dropCollection(parse(body, DropCollectionRequest.newBuilder()));
+                    case "compact" -> index.compact(parse(body, CompactRequest.newBuilder()));
+                    case "reindex" -> index.reindex(parse(body, ReindexRequest.newBuilder()));
+                    case "delete" -> index.deleteDocuments(parse(body, DeleteDocumentsRequest.newBuilder()));
+                    default -> throw Status.INVALID_ARGUMENT.withDescription(
+                            "brainml.admin needs an action: create, drop, compact, reindex or delete").asRuntimeException();
+                };
+            }
+        };
+        return reply.map(message -> {
+            try {
+                return InvokeResponse.newBuilder().setPayloadJson(JsonFormat.printer().print(message)).build();
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Message> T parse(ObjectNode body, Message.Builder builder) {
+        try {
+            JsonFormat.parser().merge(body.toString(), builder);
+            return (T) builder.build();
+        } catch (InvalidProtocolBufferException e) {
+            throw Status.INVALID_ARGUMENT.withDescription("payload does not fit the request: " + e.getMessage()).asRuntimeException();
+        }
     }
 
     /** {"input": "text" | ["texts"], "model"?, "normalize"? (true), "truncate"? (true)} → vectors and usage. */

@@ -25,6 +25,7 @@ final class Statuses {
             Status status = switch (refusal.reason) {
                 case INVALID -> Status.INVALID_ARGUMENT;
                 case NOT_FOUND -> Status.NOT_FOUND;
+                case CONFLICT -> Status.ALREADY_EXISTS;
                 case TOO_LARGE -> Status.OUT_OF_RANGE;
                 case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
                 case NOT_READY -> Status.UNAVAILABLE;

@@ -1,0 +1,469 @@
+package dev.bkg.inference.domain;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bkg.proto.inference.v1.IndexState;
+
+/**
+ * brainml: named collections of documents embedded with one model each, kept in PostgreSQL and
+ * searched through an in-memory Lucene HNSW index per collection that is rebuilt from the
+ * database at start and by Train. Train also fits a nearest-centroid classifier over the
+ * documents' labels, so a query predicts a label. Writes go to both at once (a query sees them);
+ * until the next Train the collection is STALE: its classifier and graph predate the last writes.
+ * Blocking: call from worker threads.
+ */
+@ApplicationScoped
+public class SemanticIndex {
+
+    private static final Logger LOG = Logger.getLogger(SemanticIndex.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final Pattern METADATA_KEY = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    static final int MAX_TOP_K = 1000;
+    static final int MAX_METADATA = 32;
+    static final int MAX_VALUE = 256;
+    private static final int PAGE = 2000;
+    /** Softmax temperature over centroid cosines: 0.05 separates a 0.1 cosine gap clearly. */
+    private static final double TEMPERATURE = 0.05;
+
+    /** A document as written: id, text, metadata, optional label. */
+    public record Doc(String id, String text, Map<String, String> metadata, String label) {
+    }
+
+    public record Hit(String id, float score, String text, Map<String, String> metadata, String label) {
+    }
+
+    public record QueryResult(List<Hit> hits, String predictedLabel, float confidence, long micros) {
+    }
+
+    public record Stats(String collection, long documents, int dimensions, IndexState state, long memoryBytes,
+            Map<String, Long> classes, long deleted, String embeddingModel, long lastTrainedEpochMs, long createdEpochMs) {
+    }
+
+    /** A collection as it lives in memory. */
+    private static final class Live {
+        volatile CollectionRecord record;
+        volatile VectorIndex index = new VectorIndex();
+        volatile Map<String, float[]> centroids = Map.of();
+        volatile Map<String, Long> classes = Map.of();
+        volatile IndexState state = IndexState.EMPTY;
+        volatile long documents;
+    }
+
+    private final IndexStore store;
+    private final Embeddings embeddings;
+    private final int maxInputs;
+    private final Map<String, Live> live = new ConcurrentHashMap<>();
+    private volatile String notReady = "the collections are not loaded yet";
+
+    SemanticIndex(IndexStore store, Embeddings embeddings, InferenceSettings settings) {
+        this.store = store;
+        this.embeddings = embeddings;
+        this.maxInputs = settings.embedding().maxInputs();
+    }
+
+    /** Rebuilds every collection's index from the database, retrying until the database answers. */
+    public void loadAll() {
+        for (int attempt = 1;; attempt++) {
+            try {
+                for (CollectionRecord record : store.collections()) {
+                    Live collection = new Live();
+                    collection.record = record;
+                    rebuild(collection);
+                    live.put(record.name, collection);
+                }
+                notReady = null;
+                LOG.infof("semantic index: %d collections loaded", live.size());
+                return;
+            } catch (RuntimeException e) {
+                notReady = "loading the collections failed: " + e.getMessage();
+                LOG.warnf("semantic index: %s (attempt %d); retrying", notReady, attempt);
+                sleep(Math.min(10_000, 1000L * attempt));
+            }
+        }
+    }
+
+    /** Why queries cannot be served yet; null once they can. */
+    public String notReady() {
+        return notReady;
+    }
+
+    public List<CollectionRecord> collections() {
+        ready();
+        return live.values().stream().map(l -> l.record).sorted(java.util.Comparator.comparing(r -> r.name)).toList();
+    }
+
+    public long documentCount(String collection) {
+        return get(collection).documents;
+    }
+
+    public CollectionRecord create(String name, String embeddingModel) {
+        ready();
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new Refusal(Refusal.Reason.INVALID, "a collection name has 1 to 64 letters, digits, '_', '.' or '-' and starts"
+                    + " with a letter or digit");
+        }
+        Embeddings.ModelInfo model = embeddings.describe(embeddingModel);
+        synchronized (live) {
+            if (live.containsKey(name)) {
+                throw new Refusal(Refusal.Reason.CONFLICT, "collection '" + name + "' already exists");
+            }
+            CollectionRecord record = new CollectionRecord();
+            record.name = name;
+            record.embeddingModel = model.name();
+            record.dimensions = model.dimensions();
+            Live collection = new Live();
+            collection.record = store.create(record);
+            live.put(name, collection);
+            return collection.record;
+        }
+    }
+
+    public record Indexed(int indexed, int replaced, long millis) {
+    }
+
+    public Indexed index(String name, List<Doc> documents, boolean createMissing) {
+        ready();
+        long started = System.nanoTime();
+        if (documents.isEmpty()) {
+            throw new Refusal(Refusal.Reason.INVALID, "no documents");
+        }
+        if (documents.size() > maxInputs) {
+            throw new Refusal(Refusal.Reason.TOO_LARGE, documents.size() + " documents; at most " + maxInputs + " in one request");
+        }
+        Map<String, Doc> unique = new LinkedHashMap<>(); // the last of a repeated id wins
+        for (int i = 0; i < documents.size(); i++) {
+            Doc doc = documents.get(i);
+            check(doc, i);
+            unique.put(doc.id(), doc);
+        }
+        Live collection = live.get(name);
+        if (collection == null) {
+            if (!createMissing) {
+                throw new Refusal(Refusal.Reason.NOT_FOUND, "no collection '" + name + "'");
+            }
+            try {
+                create(name, "");
+            } catch (Refusal e) {
+                if (e.reason != Refusal.Reason.CONFLICT) {
+                    throw e;
+                }
+            }
+            collection = get(name);
+        }
+        List<Doc> docs = List.copyOf(unique.values());
+        List<float[]> vectors = embeddings.embed(collection.record.embeddingModel, docs.stream().map(Doc::text).toList(), true,
+                true).join().vectors();
+        List<DocumentRecord> rows = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            DocumentRecord row = new DocumentRecord();
+            row.docId = docs.get(i).id();
+            row.text = docs.get(i).text();
+            row.metadata = json(docs.get(i).metadata());
+            row.label = blankToNull(docs.get(i).label());
+            row.vector = bytes(vectors.get(i));
+            rows.add(row);
+        }
+        int replaced;
+        synchronized (collection) {
+            replaced = store.upsert(name, rows);
+            for (int i = 0; i < docs.size(); i++) {
+                Doc doc = docs.get(i);
+                collection.index.put(doc.id(), vectors.get(i), doc.text(), blankToNull(doc.label()), doc.metadata(), rows.get(i).metadata);
+            }
+            collection.index.refresh();
+            collection.documents += docs.size() - replaced;
+            collection.state = IndexState.STALE;
+        }
+        return new Indexed(docs.size(), replaced, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private static void check(Doc doc, int i) {
+        if (doc.id() == null || doc.id().isEmpty() || doc.id().length() > 256 || doc.id().chars().anyMatch(Character::isISOControl)) {
+            throw new Refusal(Refusal.Reason.INVALID, "document " + i + ": an id has 1 to 256 characters, no control characters");
+        }
+        if (doc.text() == null || doc.text().isBlank()) {
+            throw new Refusal(Refusal.Reason.INVALID, "document '" + doc.id() + "' has no text");
+        }
+        if (doc.metadata().size() > MAX_METADATA) {
+            throw new Refusal(Refusal.Reason.TOO_LARGE, "document '" + doc.id() + "' has " + doc.metadata().size()
+                    + " metadata entries; at most " + MAX_METADATA);
+        }
+        doc.metadata().forEach((key, value) -> {
+            if (!METADATA_KEY.matcher(key).matches() || value == null || value.length() > MAX_VALUE) {
+                throw new Refusal(Refusal.Reason.INVALID, "document '" + doc.id() + "': metadata keys are 1 to 64 letters, digits,"
+                        + " '_', '.' or '-' and values at most " + MAX_VALUE + " characters");
+            }
+        });
+        if (doc.label() != null && doc.label().length() > 200) {
+            throw new Refusal(Refusal.Reason.INVALID, "document '" + doc.id() + "': a label has at most 200 characters");
+        }
+    }
+
+    public long delete(String name, List<String> ids) {
+        Live collection = get(name);
+        synchronized (collection) {
+            long deleted = store.delete(name, ids);
+            collection.index.delete(ids);
+            collection.index.refresh();
+            collection.documents -= deleted;
+            if (deleted > 0) {
+                collection.state = collection.documents == 0 ? IndexState.EMPTY : IndexState.STALE;
+            }
+            return deleted;
+        }
+    }
+
+    public QueryResult query(String name, String text, int topK, Map<String, String> filter, float minScore) {
+        long started = System.nanoTime();
+        Live collection = get(name);
+        if (text == null || text.isBlank()) {
+            throw new Refusal(Refusal.Reason.INVALID, "no query text");
+        }
+        int k = topK <= 0 ? 10 : topK;
+        if (k > MAX_TOP_K) {
+            throw new Refusal(Refusal.Reason.INVALID, "top_k is at most " + MAX_TOP_K);
+        }
+        float[] vector = embeddings.embed(collection.record.embeddingModel, List.of(text), true, true).join().vectors().get(0);
+        List<Hit> hits = collection.index.search(vector, k, filter, minScore).stream()
+                .map(f -> new Hit(f.id(), f.score(), f.text(), metadata(f.metadataJson()), f.label() == null ? "" : f.label()))
+                .toList();
+        String predicted = "";
+        float confidence = 0;
+        Map<String, float[]> centroids = collection.centroids;
+        if (!centroids.isEmpty()) {
+            double best = Double.NEGATIVE_INFINITY;
+            double sum = 0;
+            Map<String, Double> cosines = new HashMap<>();
+            for (Map.Entry<String, float[]> centroid : centroids.entrySet()) {
+                double cosine = dot(vector, centroid.getValue());
+                cosines.put(centroid.getKey(), cosine);
+                if (cosine > best) {
+                    best = cosine;
+                    predicted = centroid.getKey();
+                }
+            }
+            for (double cosine : cosines.values()) {
+                sum += Math.exp((cosine - best) / TEMPERATURE);
+            }
+            confidence = (float) (1 / sum);
+        }
+        return new QueryResult(hits, predicted, confidence, (System.nanoTime() - started) / 1000);
+    }
+
+    /** Rebuilds the index from the database as one merged HNSW graph and refits the classifier. */
+    public Stats train(String name) {
+        Live collection = get(name);
+        synchronized (collection) {
+            collection.state = IndexState.BUILDING;
+            try {
+                rebuild(collection);
+            } catch (RuntimeException e) {
+                collection.state = IndexState.STALE;
+                throw e;
+            }
+            store.update(name, r -> r.lastTrainedAt = Instant.now());
+            collection.record.lastTrainedAt = Instant.now();
+        }
+        return stats(name);
+    }
+
+    /** Reads every document of the collection from the database into a fresh index; swaps it in. */
+    private void rebuild(Live collection) {
+        String name = collection.record.name;
+        long started = System.nanoTime();
+        VectorIndex fresh = new VectorIndex();
+        Map<String, double[]> sums = new TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
+        long documents = 0;
+        try {
+            long after = 0;
+            List<DocumentRecord> page;
+            do {
+                page = store.page(name, after, PAGE);
+                for (DocumentRecord row : page) {
+                    float[] vector = floats(row.vector);
+                    fresh.put(row.docId, vector, row.text, row.label, metadata(row.metadata), row.metadata);
+                    if (row.label != null) {
+                        double[] sum = sums.computeIfAbsent(row.label, l -> new double[vector.length]);
+                        for (int d = 0; d < vector.length; d++) {
+                            sum[d] += vector[d];
+                        }
+                        counts.merge(row.label, 1L, Long::sum);
+                    }
+                    after = row.id;
+                    documents++;
+                }
+            } while (page.size() == PAGE);
+            fresh.optimize();
+        } catch (RuntimeException e) {
+            fresh.close();
+            throw e;
+        }
+        Map<String, float[]> centroids = new HashMap<>();
+        sums.forEach((label, sum) -> {
+            float[] centroid = new float[sum.length];
+            for (int d = 0; d < sum.length; d++) {
+                centroid[d] = (float) sum[d];
+            }
+            EmbeddingModel.normalizeInPlace(centroid);
+            centroids.put(label, centroid);
+        });
+        VectorIndex old = collection.index;
+        collection.index = fresh;
+        collection.centroids = centroids;
+        collection.classes = counts;
+        collection.documents = documents;
+        collection.state = documents == 0 ? IndexState.EMPTY : IndexState.READY;
+        old.close();
+        LOG.infof("collection %s: index built from %d documents in %d ms (%d classes)", name, documents,
+                (System.nanoTime() - started) / 1_000_000, counts.size());
+    }
+
+    public Stats stats(String name) {
+        Live c = get(name);
+        long trained = c.record.lastTrainedAt == null ? 0 : c.record.lastTrainedAt.toEpochMilli();
+        long centroidBytes = c.centroids.values().stream().mapToLong(v -> 16L + 4L * v.length).sum();
+        return new Stats(name, c.documents, c.record.dimensions, c.state, c.index.bytes() + centroidBytes, c.classes,
+                c.index.deleted(), c.record.embeddingModel, trained, c.record.createdAt.toEpochMilli());
+    }
+
+    public long drop(String name) {
+        Live collection = get(name);
+        synchronized (collection) {
+            long dropped = store.drop(name);
+            live.remove(name);
+            collection.index.close();
+            return dropped;
+        }
+    }
+
+    public long compact(String name) {
+        Live collection = get(name);
+        synchronized (collection) {
+            return collection.index.compact();
+        }
+    }
+
+    /** Embeds every document again (with another model, if named) and rebuilds the index. */
+    public Stats reindex(String name, String embeddingModel) {
+        Live collection = get(name);
+        synchronized (collection) {
+            Embeddings.ModelInfo model = embeddings.describe(embeddingModel == null || embeddingModel.isBlank()
+                    ? collection.record.embeddingModel : embeddingModel);
+            long after = 0;
+            List<DocumentRecord> page;
+            do {
+                page = store.page(name, after, 256);
+                if (page.isEmpty()) {
+                    break;
+                }
+                List<float[]> vectors = embeddings.embed(model.name(), page.stream().map(r -> r.text).toList(), true, true).join()
+                        .vectors();
+                Map<Long, byte[]> replaced = new HashMap<>();
+                for (int i = 0; i < page.size(); i++) {
+                    replaced.put(page.get(i).id, bytes(vectors.get(i)));
+                }
+                store.replaceVectors(replaced);
+                after = page.get(page.size() - 1).id;
+            } while (page.size() == 256);
+            store.update(name, r -> {
+                r.embeddingModel = model.name();
+                r.dimensions = model.dimensions();
+            });
+            collection.record.embeddingModel = model.name();
+            collection.record.dimensions = model.dimensions();
+        }
+        return train(name);
+    }
+
+    private Live get(String name) {
+        ready();
+        Live collection = live.get(name == null ? "" : name);
+        if (collection == null) {
+            throw new Refusal(Refusal.Reason.NOT_FOUND, "no collection '" + name + "'");
+        }
+        return collection;
+    }
+
+    private void ready() {
+        String problem = notReady;
+        if (problem != null) {
+            throw new Refusal(Refusal.Reason.NOT_READY, "the semantic index is not ready: " + problem);
+        }
+    }
+
+    static byte[] bytes(float[] vector) {
+        ByteBuffer buffer = ByteBuffer.allocate(vector.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.asFloatBuffer().put(vector);
+        return buffer.array();
+    }
+
+    static float[] floats(byte[] bytes) {
+        float[] vector = new float[bytes.length / 4];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vector);
+        return vector;
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double sum = 0;
+        for (int i = 0; i < Math.min(a.length, b.length); i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
+    }
+
+    private static String json(Map<String, String> metadata) {
+        try {
+            return JSON.writeValueAsString(new TreeMap<>(metadata));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> metadata(String json) {
+        try {
+            return json == null ? Map.of() : JSON.readValue(json, new TypeReference<TreeMap<String, String>>() {
+            });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        live.values().forEach(l -> l.index.close());
+    }
+}
