@@ -46,11 +46,13 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
     private ServiceProcess telemetry;
     private ServiceProcess model;
     private ServiceProcess inference;
+    private ServiceProcess brainml;
 
     @Override
     public Map<String, String> start() {
         try {
             dir = Files.createTempDirectory("bkg-gateway-test");
+            Files.createDirectories(dir.resolve("brainml")); // its log beside llmserver's, same jar
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -80,17 +82,21 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
                 "QUARKUS_GRPC_CLIENTS_MODEL_PORT", String.valueOf(model.port),
                 "BKG_INFERENCE_ROLE", "llm",
                 "BKG_HOME", dir.toString())));
+        brainml = new ServiceProcess("inference-service", dir.resolve("brainml"),
+                with(with(database, reporting), Map.of(
+                        "QUARKUS_GRPC_CLIENTS_MODEL_HOST", "127.0.0.1",
+                        "QUARKUS_GRPC_CLIENTS_MODEL_PORT", String.valueOf(model.port),
+                        "BKG_INFERENCE_ROLE", "index",
+                        "BKG_HOME", dir.toString())));
         inference.start(); // ready once it has fetched and loaded the default embedding model
-        return Map.of("quarkus.grpc.clients.telemetry.host", "127.0.0.1",
-                "quarkus.grpc.clients.telemetry.test-port", String.valueOf(telemetry.port),
-                "quarkus.grpc.clients.model.host", "127.0.0.1",
-                "quarkus.grpc.clients.model.test-port", String.valueOf(model.port),
-                "quarkus.grpc.clients.auth.host", "127.0.0.1",
-                "quarkus.grpc.clients.auth.test-port", String.valueOf(auth.port),
-                "quarkus.grpc.clients.inference.host", "127.0.0.1",
-                "quarkus.grpc.clients.inference.test-port", String.valueOf(inference.port),
-                "quarkus.grpc.clients.pluginmanager.host", "127.0.0.1",
-                "quarkus.grpc.clients.pluginmanager.test-port", String.valueOf(pluginManager.port));
+        brainml.start(); // the same jar in role index: ready once its collections are loaded
+        Map<String, String> clients = new java.util.HashMap<>();
+        Map.of("telemetry", telemetry, "model", model, "auth", auth, "inference", inference, "brainml", brainml,
+                "pluginmanager", pluginManager).forEach((client, service) -> {
+                    clients.put("quarkus.grpc.clients." + client + ".host", "127.0.0.1");
+                    clients.put("quarkus.grpc.clients." + client + ".test-port", String.valueOf(service.port));
+                });
+        return clients;
     }
 
     /** The project's plugins.json plus "burner", written to the test's directory. */
@@ -129,6 +135,10 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         return model;
     }
 
+    ServiceProcess brainml() {
+        return brainml;
+    }
+
     private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
         java.util.HashMap<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);
@@ -153,6 +163,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
         if (inference != null) {
             inference.stop();
+        }
+        if (brainml != null) {
+            brainml.stop();
         }
         if (model != null) {
             model.stop();

@@ -113,6 +113,9 @@ final class Mesh implements AutoCloseable {
                 processEnv.put(prefix + "PORT", String.valueOf(peer.port(env)));
             }
         }
+        // brainml runs on demand (the plugin manager starts it), on its registry port
+        processEnv.put("QUARKUS_GRPC_CLIENTS_BRAINML_HOST", "127.0.0.1");
+        processEnv.put("QUARKUS_GRPC_CLIENTS_BRAINML_PORT", String.valueOf(env.port("BKG_BRAINML_PORT", 8088)));
         if (spec.needsDatabase()) {
             processEnv.putAll(database.serviceEnvironment());
         }

@@ -7,19 +7,31 @@ import java.util.function.Function;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.proto.inference.v1.MutinyEmbeddingServiceGrpc.MutinyEmbeddingServiceStub;
+import dev.bkg.proto.inference.v1.MutinyIndexServiceGrpc.MutinyIndexServiceStub;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.mutiny.Uni;
 
-/** The gateway's client of inference-service's typed embeddings (plugin llmserver): deadline, problems. */
+/**
+ * The gateway's clients of inference-service: typed embeddings (role llm, plugin llmserver) and
+ * the semantic index (role index, plugin brainml, its own process); deadlines, problems.
+ */
 @ApplicationScoped
 public class InferenceClient {
 
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private final MutinyEmbeddingServiceStub embeddings;
+    private final MutinyIndexServiceStub brainml;
 
-    InferenceClient(@GrpcClient("inference") MutinyEmbeddingServiceStub embeddings) {
+    InferenceClient(@GrpcClient("inference") MutinyEmbeddingServiceStub embeddings,
+            @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
         this.embeddings = embeddings;
+        this.brainml = brainml;
+    }
+
+    public <T> Uni<T> brainml(Function<MutinyIndexServiceStub, Uni<T>> rpc) {
+        return GrpcProblems.asProblems(rpc.apply(brainml.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)),
+                brainml, "brainml");
     }
 
     public <T> Uni<T> embeddings(Function<MutinyEmbeddingServiceStub, Uni<T>> rpc) {
