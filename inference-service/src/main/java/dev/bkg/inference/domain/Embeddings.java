@@ -54,8 +54,8 @@ public class Embeddings {
                     model(settings.defaultModel());
                     defaultProblem = null;
                     return;
-                } catch (RuntimeException e) {
-                    defaultProblem = e.getMessage();
+                } catch (RuntimeException | LinkageError e) {
+                    defaultProblem = String.valueOf(e.getMessage());
                     LOG.infof("default embedding model %s not loaded (attempt %d): %s; retrying", settings.defaultModel(),
                             attempt, e.getMessage());
                 }

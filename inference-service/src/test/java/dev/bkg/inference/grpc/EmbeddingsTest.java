@@ -218,6 +218,34 @@ class EmbeddingsTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, notJson.getStatus().getCode());
     }
 
+    @jakarta.inject.Inject
+    InferenceFigures figures;
+
+    static double metric(String page, String name) {
+        return page.lines().filter(l -> l.startsWith(name + "{")).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
+    void theWorkIsCountedForPrometheusAndReportedAsTelemetry() {
+        String before = io.restassured.RestAssured.get("/q/metrics").asString();
+        embed(IntStream.range(0, 20).mapToObj(i -> "counted text " + i).toList());
+        String after = io.restassured.RestAssured.get("/q/metrics").asString();
+        assertEquals(20, metric(after, "bkg_embeddings_texts_total") - metric(before, "bkg_embeddings_texts_total"), 1e-9);
+        assertTrue(metric(after, "bkg_embeddings_tokens_total") - metric(before, "bkg_embeddings_tokens_total") >= 20 * 5);
+        assertTrue(after.contains("bkg_inference_provider_info{provider=\"CPU\",service=\"inference-service\"} 1.0"),
+                after.lines().filter(l -> l.startsWith("bkg_inference")).toList().toString());
+
+        List<dev.bkg.proto.telemetry.v1.Sample> samples = new ArrayList<>();
+        figures.collect(System.currentTimeMillis(), samples);
+        figures.collect(System.currentTimeMillis(), samples);
+        List<String> metrics = samples.stream().map(s -> s.getMetric()).distinct().sorted().toList();
+        assertEquals(List.of("embedding_batch_size", "embedding_queue_depth", "embedding_tokens_per_second",
+                "embeddings_per_second", "provider_cuda"), metrics);
+        assertTrue(samples.stream().filter(s -> s.getMetric().equals("provider_cuda")).allMatch(s -> s.getValue() == 0));
+        assertTrue(samples.stream().allMatch(s -> s.getSource().equals("inference-service") && s.getKind().equals("service")));
+    }
+
     /** Tensors are released: after warming up, thousands more batches leave native memory where it was. */
     @Test
     void nativeMemorySettlesUnderManyBatches() throws Exception {

@@ -1,0 +1,70 @@
+package dev.bkg.inference.grpc;
+
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.bkg.inference.domain.Embeddings;
+import dev.bkg.inference.domain.OrtRuntime;
+import dev.bkg.proto.inference.v1.ExecutionProvider;
+import dev.bkg.proto.telemetry.v1.Sample;
+import dev.bkg.telemetryreporter.ServiceFigures;
+import dev.bkg.telemetryreporter.TelemetryCollector;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * What inference does, for the dashboard and for Prometheus: embeddings per second, tokens per
+ * second, the mean batch the batcher formed, the texts waiting, and the execution provider in use
+ * (telemetry figure provider_cuda: 1 on CUDA, 0 on CPU; Prometheus bkg_inference_provider_info).
+ */
+@ApplicationScoped
+public class InferenceFigures implements TelemetryCollector {
+
+    private final String service;
+    private final Embeddings embeddings;
+    private final OrtRuntime runtime;
+    private long[] last;
+    private long lastNanos;
+
+    InferenceFigures(@ConfigProperty(name = "quarkus.application.name") String service, Embeddings embeddings,
+            OrtRuntime runtime, MeterRegistry registry) {
+        this.service = service;
+        this.embeddings = embeddings;
+        this.runtime = runtime;
+        FunctionCounter.builder("bkg.embeddings.texts", embeddings, e -> e.totals()[0])
+                .description("texts embedded").register(registry);
+        FunctionCounter.builder("bkg.embeddings.batches", embeddings, e -> e.totals()[1])
+                .description("ONNX Runtime runs of embedding batches").register(registry);
+        FunctionCounter.builder("bkg.embeddings.tokens", embeddings, e -> e.totals()[2])
+                .description("tokens embedded (padding not counted)").register(registry);
+        Gauge.builder("bkg.embeddings.queue.depth", embeddings, Embeddings::waiting)
+                .description("texts waiting for a batch").register(registry);
+        Gauge.builder("bkg.inference.provider.info", () -> 1).tag("provider", runtime.provider().name())
+                .description("the execution provider ONNX Runtime runs on").register(registry);
+    }
+
+    @Override
+    public synchronized void collect(long now, List<Sample> out) {
+        long[] totals = embeddings.totals();
+        long nanos = System.nanoTime();
+        if (last != null && nanos > lastNanos) {
+            double seconds = (nanos - lastNanos) / 1e9;
+            long texts = totals[0] - last[0];
+            long batches = totals[1] - last[1];
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embeddings_per_second", texts / seconds, now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embedding_tokens_per_second",
+                    (totals[2] - last[2]) / seconds, now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embedding_batch_size",
+                    batches == 0 ? 0 : (double) texts / batches, now));
+        }
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embedding_queue_depth", embeddings.waiting(), now));
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "provider_cuda",
+                runtime.provider() == ExecutionProvider.CUDA ? 1 : 0, now));
+        last = totals;
+        lastNanos = nanos;
+    }
+}
