@@ -73,6 +73,9 @@ public class OrtRuntime {
                 options.setIntraOpNumThreads(settings.intraOpThreads());
             }
             options.setInterOpNumThreads(1);
+            // idle ORT threads would spin between batches, taking the cores the gateway and the
+            // rest of the mesh need on a small box; they sleep instead
+            options.addConfigEntry("session.intra_op.allow_spinning", "0");
             if (provider == ExecutionProvider.CUDA) {
                 options.addCUDA(settings.cudaDevice());
             }

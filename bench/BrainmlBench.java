@@ -1,0 +1,117 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * brainml query latency at growing collection sizes (default 10k and 100k documents): a query is
+ * one embedding of the query text plus the HNSW search, so its baseline is the same text embedded
+ * alone through the same gateway (POST /v1/embeddings), measured interleaved; the difference is what
+ * the index costs. Also the indexing rate and the time Train takes to rebuild the index.
+ *
+ *   BKG_ADMIN_PASSWORD=pw ./bkg up --detach
+ *   java -cp "inference-service/target/quarkus-app/lib/main/*" bench/BrainmlBench.java \
+ *        http://127.0.0.1:8080 admin pw [sizes=10000,100000] [queries=200]
+ */
+public class BrainmlBench {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String[] WORDS = ("the a model service mesh gateway request answer quickly every morning data index vector "
+            + "search engine cat dog river mountain city bread coffee music night light system plugin network token batch "
+            + "queue memory disk thread core fast small large green blue red old new happy quiet loud garden kitchen").split(" ");
+
+    public static void main(String[] args) throws Exception {
+        String base = args[0];
+        int[] sizes = Arrays.stream((args.length > 3 ? args[3] : "10000,100000").split(",")).mapToInt(Integer::parseInt).toArray();
+        int queries = args.length > 4 ? Integer.parseInt(args[4]) : 200;
+        HttpClient http = HttpClient.newHttpClient();
+        String token = call(http, "POST", base + "/api/auth/login", null,
+                JSON.createObjectNode().put("username", args[1]).put("password", args[2]).toString()).get("token").asText();
+        call(http, "POST", base + "/api/plugins/brainml/start", token, "");
+        for (int i = 0; !call(http, "GET", base + "/api/plugins/brainml/status", token, null).path("state").asText().equals("RUNNING"); i++) {
+            if (i > 120) {
+                throw new IllegalStateException("brainml did not start");
+            }
+            Thread.sleep(1000);
+        }
+        String collection = "bench-" + System.currentTimeMillis();
+        call(http, "POST", base + "/api/brainml/collections", token, "{\"name\":\"" + collection + "\"}");
+        Random random = new Random(7);
+        int indexed = 0;
+        System.out.printf("%-10s %14s %12s %12s %12s %12s %10s%n", "documents", "index docs/s", "train s", "query p50",
+                "query p99", "embed p50", "memory MB");
+        for (int size : sizes) {
+            long started = System.nanoTime();
+            int before = indexed;
+            while (indexed < size) {
+                ObjectNode body = JSON.createObjectNode();
+                ArrayNode docs = body.putArray("documents");
+                for (int i = 0; i < 512 && indexed < size; i++, indexed++) {
+                    docs.addObject().put("id", "d" + indexed).put("text", sentence(random))
+                            .put("label", "l" + (indexed % 10)).putObject("metadata").put("shard", String.valueOf(indexed % 4));
+                }
+                call(http, "POST", base + "/api/brainml/collections/" + collection + "/documents", token, body.toString());
+            }
+            double indexRate = (indexed - before) / ((System.nanoTime() - started) / 1e9);
+            started = System.nanoTime();
+            JsonNode trained = call(http, "POST", base + "/api/brainml/collections/" + collection + "/train", token, null);
+            double trainSeconds = (System.nanoTime() - started) / 1e9;
+            long[] query = new long[queries];
+            long[] embed = new long[queries];
+            for (int q = -20; q < queries; q++) { // 20 warm-up rounds, then interleaved
+                String text = sentence(random);
+                long t0 = System.nanoTime();
+                call(http, "POST", base + "/api/brainml/collections/" + collection + "/query", token,
+                        JSON.createObjectNode().put("text", text).put("topK", 10).toString());
+                long t1 = System.nanoTime();
+                call(http, "POST", base + "/v1/embeddings", token, JSON.createObjectNode().put("input", text)
+                        .put("encoding_format", "base64").toString());
+                long t2 = System.nanoTime();
+                if (q >= 0) {
+                    query[q] = t1 - t0;
+                    embed[q] = t2 - t1;
+                }
+            }
+            Arrays.sort(query);
+            Arrays.sort(embed);
+            System.out.printf("%-10d %14.0f %12.1f %9.1f ms %9.1f ms %9.1f ms %10.1f%n", size, indexRate, trainSeconds,
+                    query[queries / 2] / 1e6, query[queries * 99 / 100] / 1e6, embed[queries / 2] / 1e6,
+                    trained.at("/stats/memoryBytes").asLong() / 1e6);
+        }
+        call(http, "DELETE", base + "/api/brainml/collections/" + collection, token, null);
+    }
+
+    static String sentence(Random random) {
+        int length = 5 + random.nextInt(4);
+        StringBuilder s = new StringBuilder();
+        for (int w = 0; w < length; w++) {
+            s.append(w == 0 ? "" : " ").append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return s.toString();
+    }
+
+    static JsonNode call(HttpClient http, String method, String url, String token, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).method(method,
+                json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + url + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    }
+}

@@ -1,0 +1,280 @@
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.ZipFile;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+
+/**
+ * Embeddings per second through the mesh (HTTP client → gateway POST /v1/embeddings → gRPC →
+ * inference-service's dynamic batcher → ONNX Runtime) with 1, 8 and 32 concurrent clients, each
+ * sending one text per request, against raw ONNX Runtime in-process on the same MiniLM graph and
+ * tokenizer with batches of 1, 8 and 32 (the batch the mesh can form from that many clients).
+ * Runs interleave, so that drift on a noisy machine hits both alike; medians and ratios printed.
+ *
+ *   BKG_ADMIN_PASSWORD=pw ./bkg up --detach
+ *   java -cp "inference-service/target/quarkus-app/lib/main/*" bench/EmbeddingsBench.java \
+ *        http://127.0.0.1:8080 admin pw [seconds=10] [runs=3]
+ */
+public class EmbeddingsBench {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int[] CLIENTS = {1, 8, 32};
+
+    public static void main(String[] args) throws Exception {
+        String base = args[0];
+        String user = args[1];
+        String password = args[2];
+        int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 10;
+        int runs = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        List<String> corpus = corpus(512);
+        HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(8)).build();
+        String session = post(http, base + "/api/auth/login", null,
+                JSON.createObjectNode().put("username", user).put("password", password).toString()).get("token").asText();
+        String key = post(http, base + "/api/auth/keys", session,
+                "{\"name\":\"embeddings-bench-" + System.nanoTime() + "\",\"scopes\":[\"inference\"],\"rateLimitPerMinute\":1000000}")
+                .get("key").asText();
+
+        if (args.length > 5 && args[5].equals("mesh-only")) { // for profiling the mesh alone
+            System.out.printf("mesh, %d clients: %.1f texts/s; this client used %s CPU%n", runs,
+                    mesh(http, base, key, corpus, runs, seconds), ProcessHandle.current().info().totalCpuDuration().orElseThrow());
+            return;
+        }
+        Raw raw = new Raw();
+        long inference = inferencePid();
+        // warm-up of both (JIT, ORT arenas), not counted
+        mesh(http, base, key, corpus, 8, 5);
+        raw.rate(corpus, 8, 5);
+
+        Map<Integer, List<Double>> meshRates = new HashMap<>();
+        Map<Integer, List<Double>> rawRates = new HashMap<>();
+        Map<Integer, List<Double>> meshPerCpu = new HashMap<>();
+        Map<Integer, List<Double>> rawPerCpu = new HashMap<>();
+        for (int run = 1; run <= runs; run++) {
+            for (int c : CLIENTS) {
+                double inferenceCpu = cpuSeconds(inference);
+                double m = mesh(http, base, key, corpus, c, seconds);
+                inferenceCpu = cpuSeconds(inference) - inferenceCpu;
+                double ownCpu = cpuSeconds(ProcessHandle.current().pid());
+                double r = raw.rate(corpus, c, seconds);
+                ownCpu = cpuSeconds(ProcessHandle.current().pid()) - ownCpu;
+                meshRates.computeIfAbsent(c, k -> new ArrayList<>()).add(m);
+                rawRates.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
+                meshPerCpu.computeIfAbsent(c, k -> new ArrayList<>()).add(m * seconds / inferenceCpu);
+                rawPerCpu.computeIfAbsent(c, k -> new ArrayList<>()).add(r * seconds / ownCpu);
+                System.out.printf("run %d, %2d clients / batch %2d: mesh %7.1f texts/s, raw ORT %7.1f texts/s; "
+                        + "inference-service CPU %.1f s, raw CPU %.1f s%n", run, c, c, m, r, inferenceCpu, ownCpu);
+            }
+        }
+        System.out.printf("%n%-8s %-6s %13s %13s %7s %20s %20s %7s%n", "clients", "batch", "mesh texts/s", "raw texts/s",
+                "ratio", "mesh texts/cpu-s", "raw texts/cpu-s", "ratio");
+        for (int c : CLIENTS) {
+            double m = median(meshRates.get(c));
+            double r = median(rawRates.get(c));
+            double mc = median(meshPerCpu.get(c));
+            double rc = median(rawPerCpu.get(c));
+            System.out.printf("%-8d %-6d %13.1f %13.1f %7.2f %20.1f %20.1f %7.2f%n", c, c, m, r, m / r, mc, rc, mc / rc);
+        }
+        System.out.println("(texts/cpu-s: texts per CPU second of inference-service, and of this process while it ran raw ORT:"
+                + " how much of the gap is the other processes' share of the cores)");
+    }
+
+    /** Texts per second that {@code clients} concurrent HTTP clients get, one text per request. */
+    static double mesh(HttpClient http, String base, String key, List<String> corpus, int clients, int seconds) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        AtomicLong done = new AtomicLong();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        long started = System.nanoTime();
+        List<Future<?>> workers = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            int offset = c * 7;
+            workers.add(pool.submit(() -> {
+                int i = offset;
+                while (System.nanoTime() < end) {
+                    // base64, as OpenAI's own client asks by default; the client only checks the status,
+                    // so that the load generator takes as little of the shared cores as it can
+                    String body = JSON.createObjectNode().put("input", corpus.get(i++ % corpus.size()))
+                            .put("encoding_format", "base64").toString();
+                    send(http, base + "/v1/embeddings", key, body);
+                    done.incrementAndGet();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> w : workers) {
+            w.get();
+        }
+        pool.shutdown();
+        return done.get() / ((System.nanoTime() - started) / 1e9);
+    }
+
+    /** MiniLM in this process: the same graph and tokenizer.json model-service ships, pooled and normalised alike. */
+    static final class Raw {
+        final OrtEnvironment env = OrtEnvironment.getEnvironment();
+        final OrtSession session;
+        final HuggingFaceTokenizer tokenizer;
+
+        Raw() throws Exception {
+            Path jar;
+            try (var files = Files.list(Path.of("model-service/target/quarkus-app/lib/main"))) {
+                jar = files.filter(p -> p.getFileName().toString().contains("all-minilm-l6-v2") && !p.toString().contains("-q-"))
+                        .findFirst().orElseThrow(() -> new IllegalStateException("build model-service first"));
+            }
+            Path dir = Files.createTempDirectory("embeddings-bench");
+            try (ZipFile zip = new ZipFile(jar.toFile())) {
+                for (String name : List.of("all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json")) {
+                    try (InputStream in = zip.getInputStream(zip.getEntry(name))) {
+                        Files.copy(in, dir.resolve(name));
+                    }
+                }
+            }
+            session = env.createSession(dir.resolve("all-minilm-l6-v2.onnx").toString(), new OrtSession.SessionOptions());
+            tokenizer = HuggingFaceTokenizer.newInstance(dir.resolve("all-minilm-l6-v2-tokenizer.json"),
+                    Map.of("padding", "false", "truncation", "true", "maxLength", "128"));
+        }
+
+        double rate(List<String> corpus, int batch, int seconds) throws Exception {
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            long started = System.nanoTime();
+            long texts = 0;
+            int i = 0;
+            while (System.nanoTime() < end) {
+                List<String> texts1 = new ArrayList<>();
+                for (int b = 0; b < batch; b++) {
+                    texts1.add(corpus.get(i++ % corpus.size()));
+                }
+                embed(texts1);
+                texts += batch;
+            }
+            return texts / ((System.nanoTime() - started) / 1e9);
+        }
+
+        float[][] embed(List<String> texts) throws Exception {
+            Encoding[] encodings = tokenizer.batchEncode(texts);
+            int rows = encodings.length;
+            int columns = 0;
+            for (Encoding e : encodings) {
+                columns = Math.max(columns, e.getIds().length);
+            }
+            long[] ids = new long[rows * columns];
+            long[] mask = new long[rows * columns];
+            long[] types = new long[rows * columns];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(encodings[r].getIds(), 0, ids, r * columns, encodings[r].getIds().length);
+                System.arraycopy(encodings[r].getAttentionMask(), 0, mask, r * columns, encodings[r].getIds().length);
+                System.arraycopy(encodings[r].getTypeIds(), 0, types, r * columns, encodings[r].getIds().length);
+            }
+            long[] shape = {rows, columns};
+            try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+                    OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+                    OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
+                    OrtSession.Result result = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+                FloatBuffer states = ((OnnxTensor) result.get(0)).getFloatBuffer();
+                float[][] out = new float[rows][384];
+                for (int r = 0; r < rows; r++) {
+                    long[] m = encodings[r].getAttentionMask();
+                    int n = 0;
+                    for (int t = 0; t < m.length; t++) {
+                        if (m[t] == 0) {
+                            continue;
+                        }
+                        n++;
+                        for (int d = 0; d < 384; d++) {
+                            out[r][d] += states.get((r * columns + t) * 384 + d);
+                        }
+                    }
+                    double norm = 0;
+                    for (int d = 0; d < 384; d++) {
+                        out[r][d] /= n;
+                        norm += out[r][d] * out[r][d];
+                    }
+                    for (int d = 0; d < 384; d++) {
+                        out[r][d] /= (float) Math.sqrt(norm);
+                    }
+                }
+                return out;
+            }
+        }
+    }
+
+    /** Sentences of 8 to 31 words, the same every run. */
+    static List<String> corpus(int n) {
+        String[] words = ("the a model service mesh gateway request answer quickly slowly every morning data index "
+                + "vector search engine cat dog river mountain city bread coffee music night light system plugin "
+                + "network token batch queue memory disk thread core fast small large green blue").split(" ");
+        Random random = new Random(42);
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int length = 8 + random.nextInt(24);
+            StringBuilder s = new StringBuilder();
+            for (int w = 0; w < length; w++) {
+                s.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+            }
+            out.add(s.append('.').toString());
+        }
+        return out;
+    }
+
+    static void send(HttpClient http, String url, String credential, String json) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + credential).POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        HttpResponse<Void> response = http.send(request, HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(url + " answered " + response.statusCode());
+        }
+    }
+
+    static JsonNode post(HttpClient http, String url, String credential, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (credential != null) {
+            request.header("Authorization", "Bearer " + credential);
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 != 2) {
+            throw new IllegalStateException(url + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    /** The inference-service process serving llmserver (found by its jar on the command line). */
+    static long inferencePid() {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("")
+                .contains("inference-service/target/quarkus-app/quarkus-run.jar")).mapToLong(ProcessHandle::pid).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no inference-service process here"));
+    }
+
+    /** utime + stime of a process, from /proc (clock ticks of 10 ms). */
+    static double cpuSeconds(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+}
