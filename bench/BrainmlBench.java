@@ -20,7 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  *
  *   BKG_ADMIN_PASSWORD=pw ./bkg up --detach
  *   java -cp "inference-service/target/quarkus-app/lib/main/*" bench/BrainmlBench.java \
- *        http://127.0.0.1:8080 admin pw [sizes=10000,100000] [queries=200]
+ *        http://127.0.0.1:8080 admin pw [sizes=10000,100000] [queries=200] [existing collection]
  */
 public class BrainmlBench {
 
@@ -43,8 +43,12 @@ public class BrainmlBench {
             }
             Thread.sleep(1000);
         }
-        String collection = "bench-" + System.currentTimeMillis();
-        call(http, "POST", base + "/api/brainml/collections", token, "{\"name\":\"" + collection + "\"}");
+        // a 6th argument names an existing collection to measure as it is (no indexing, no train)
+        boolean existing = args.length > 5;
+        String collection = existing ? args[5] : "bench-" + System.currentTimeMillis();
+        if (!existing) {
+            call(http, "POST", base + "/api/brainml/collections", token, "{\"name\":\"" + collection + "\"}");
+        }
         Random random = new Random(7);
         int indexed = 0;
         System.out.printf("%-10s %14s %12s %12s %12s %12s %10s%n", "documents", "index docs/s", "train s", "query p50",
@@ -52,7 +56,7 @@ public class BrainmlBench {
         for (int size : sizes) {
             long started = System.nanoTime();
             int before = indexed;
-            while (indexed < size) {
+            while (!existing && indexed < size) {
                 ObjectNode body = JSON.createObjectNode();
                 ArrayNode docs = body.putArray("documents");
                 for (int i = 0; i < 512 && indexed < size; i++, indexed++) {
@@ -61,10 +65,12 @@ public class BrainmlBench {
                 }
                 call(http, "POST", base + "/api/brainml/collections/" + collection + "/documents", token, body.toString());
             }
-            double indexRate = (indexed - before) / ((System.nanoTime() - started) / 1e9);
+            double indexRate = existing ? 0 : (indexed - before) / ((System.nanoTime() - started) / 1e9);
             started = System.nanoTime();
-            JsonNode trained = call(http, "POST", base + "/api/brainml/collections/" + collection + "/train", token, null);
-            double trainSeconds = (System.nanoTime() - started) / 1e9;
+            JsonNode trained = existing ? JSON.createObjectNode().set("stats", call(http, "GET", base
+                    + "/api/brainml/collections/" + collection, token, null))
+                    : call(http, "POST", base + "/api/brainml/collections/" + collection + "/train", token, null);
+            double trainSeconds = existing ? 0 : (System.nanoTime() - started) / 1e9;
             long[] query = new long[queries];
             long[] embed = new long[queries];
             for (int q = -20; q < queries; q++) { // 20 warm-up rounds, then interleaved
@@ -87,7 +93,9 @@ public class BrainmlBench {
                     query[queries / 2] / 1e6, query[queries * 99 / 100] / 1e6, embed[queries / 2] / 1e6,
                     trained.at("/stats/memoryBytes").asLong() / 1e6);
         }
-        call(http, "DELETE", base + "/api/brainml/collections/" + collection, token, null);
+        if (!existing) {
+            call(http, "DELETE", base + "/api/brainml/collections/" + collection, token, null);
+        }
     }
 
     static String sentence(Random random) {

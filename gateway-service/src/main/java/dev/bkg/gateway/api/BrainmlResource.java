@@ -111,14 +111,14 @@ public class BrainmlResource {
     @Path("/{name}/train")
     @RequiresScope("inference")
     public Uni<String> train(@PathParam("name") String name) {
-        return inference.brainml(s -> s.train(TrainRequest.newBuilder().setCollection(name).build())).map(BrainmlResource::json);
+        return inference.brainmlRebuild(s -> s.train(TrainRequest.newBuilder().setCollection(name).build())).map(BrainmlResource::json);
     }
 
     @POST
     @Path("/{name}/compact")
     @RequiresScope("inference")
     public Uni<String> compact(@PathParam("name") String name) {
-        return inference.brainml(s -> s.compact(CompactRequest.newBuilder().setCollection(name).build()))
+        return inference.brainmlRebuild(s -> s.compact(CompactRequest.newBuilder().setCollection(name).build()))
                 .map(BrainmlResource::json);
     }
 
@@ -129,7 +129,7 @@ public class BrainmlResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<String> reindex(@PathParam("name") String name, String body) {
         ReindexRequest request = parse(body, ReindexRequest.newBuilder()).setCollection(name).build();
-        return inference.brainml(s -> s.reindex(request)).map(BrainmlResource::json);
+        return inference.brainmlRebuild(s -> s.reindex(request)).map(BrainmlResource::json);
     }
 
     @SuppressWarnings("unchecked")

@@ -19,6 +19,8 @@ import io.smallrye.mutiny.Uni;
 public class InferenceClient {
 
     static final Duration DEADLINE = Duration.ofSeconds(60);
+    /** Train and reindex rebuild a whole collection's graph: minutes at 100k documents on two cores. */
+    static final Duration REBUILD_DEADLINE = Duration.ofMinutes(20);
 
     private final MutinyEmbeddingServiceStub embeddings;
     private final MutinyIndexServiceStub brainml;
@@ -30,7 +32,16 @@ public class InferenceClient {
     }
 
     public <T> Uni<T> brainml(Function<MutinyIndexServiceStub, Uni<T>> rpc) {
-        return GrpcProblems.asProblems(rpc.apply(brainml.withDeadlineAfter(DEADLINE.toMillis(), TimeUnit.MILLISECONDS)),
+        return brainml(DEADLINE, rpc);
+    }
+
+    /** A brainml call that rebuilds a collection (train, reindex, compact), with the long deadline. */
+    public <T> Uni<T> brainmlRebuild(Function<MutinyIndexServiceStub, Uni<T>> rpc) {
+        return brainml(REBUILD_DEADLINE, rpc);
+    }
+
+    private <T> Uni<T> brainml(Duration deadline, Function<MutinyIndexServiceStub, Uni<T>> rpc) {
+        return GrpcProblems.asProblems(rpc.apply(brainml.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)),
                 brainml, "brainml");
     }
 
