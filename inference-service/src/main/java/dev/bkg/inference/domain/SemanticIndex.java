@@ -67,6 +67,8 @@ public class SemanticIndex {
         volatile Map<String, Long> classes = Map.of();
         volatile IndexState state = IndexState.EMPTY;
         volatile long documents;
+        /** Its index is being rebuilt from the database after a start: only stats answer. */
+        volatile boolean loading;
     }
 
     private final IndexStore store;
@@ -81,25 +83,49 @@ public class SemanticIndex {
         this.maxInputs = settings.embedding().maxInputs();
     }
 
-    /** Rebuilds every collection's index from the database, retrying until the database answers. */
+    /**
+     * Reads the collections from the database (retrying until it answers) and serves from then on;
+     * each collection's index is rebuilt in turn, and a collection still loading answers NOT_READY
+     * (a large one takes minutes, longer than a plugin's start timeout).
+     */
     public void loadAll() {
+        List<Live> loading = new ArrayList<>();
         for (int attempt = 1;; attempt++) {
             try {
                 for (CollectionRecord record : store.collections()) {
                     Live collection = new Live();
                     collection.record = record;
-                    rebuild(collection);
-                    live.put(record.name, collection);
+                    collection.state = IndexState.BUILDING;
+                    collection.loading = true;
+                    Live replaced = live.put(record.name, collection);
+                    if (replaced != null) {
+                        replaced.index.close();
+                    }
+                    loading.add(collection);
                 }
-                notReady = null;
-                LOG.infof("semantic index: %d collections loaded", live.size());
-                return;
+                break;
             } catch (RuntimeException e) {
-                notReady = "loading the collections failed: " + e.getMessage();
+                notReady = "reading the collections failed: " + e.getMessage();
                 LOG.warnf("semantic index: %s (attempt %d); retrying", notReady, attempt);
                 sleep(Math.min(10_000, 1000L * attempt));
             }
         }
+        notReady = null;
+        for (Live collection : loading) {
+            synchronized (collection) {
+                for (int attempt = 1; collection.loading; attempt++) {
+                    try {
+                        rebuild(collection);
+                        collection.loading = false;
+                    } catch (RuntimeException e) {
+                        LOG.warnf("collection %s: rebuilding its index failed (attempt %d): %s; retrying",
+                                collection.record.name, attempt, e.getMessage());
+                        sleep(Math.min(10_000, 1000L * attempt));
+                    }
+                }
+            }
+        }
+        LOG.infof("semantic index: %d collections loaded", loading.size());
     }
 
     /** Why queries cannot be served yet; null once they can. */
@@ -113,7 +139,7 @@ public class SemanticIndex {
     }
 
     public long documentCount(String collection) {
-        return get(collection).documents;
+        return find(collection).documents;
     }
 
     public CollectionRecord create(String name, String embeddingModel) {
@@ -340,7 +366,7 @@ public class SemanticIndex {
     }
 
     public Stats stats(String name) {
-        Live c = get(name);
+        Live c = find(name); // also while loading: state BUILDING
         long trained = c.record.lastTrainedAt == null ? 0 : c.record.lastTrainedAt.toEpochMilli();
         long centroidBytes = c.centroids.values().stream().mapToLong(v -> 16L + 4L * v.length).sum();
         return new Stats(name, c.documents, c.record.dimensions, c.state, c.index.bytes() + centroidBytes, c.classes,
@@ -396,7 +422,17 @@ public class SemanticIndex {
         return train(name);
     }
 
+    /** A collection that can serve (Refusal NOT_READY while its index is rebuilt after a start). */
     private Live get(String name) {
+        Live collection = find(name);
+        if (collection.loading) {
+            throw new Refusal(Refusal.Reason.NOT_READY, "collection '" + name + "' is rebuilding its index from the database"
+                    + " after a start; retry shortly");
+        }
+        return collection;
+    }
+
+    private Live find(String name) {
         ready();
         Live collection = live.get(name == null ? "" : name);
         if (collection == null) {
