@@ -46,7 +46,8 @@ import io.smallrye.mutiny.Uni;
 @GrpcService
 public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
 
-    private static final Map<String, String> PLUGIN_BY_ROLE = Map.of("llm", "llmserver", "runner", "candle",
+    /** The roles and the plugin each plays (RoleFilter refuses any other role at start). */
+    static final Map<String, String> PLUGIN_BY_ROLE = Map.of("llm", "llmserver", "runner", "candle",
             "index", "brainml");
     private static final Map<String, List<String>> CAPABILITIES_BY_ROLE = Map.of(
             "llm", List.of("llm.chat", "llm.embed"),

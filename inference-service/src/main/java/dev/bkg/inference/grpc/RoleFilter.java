@@ -1,7 +1,6 @@
 package dev.bkg.inference.grpc;
 
 import java.util.Map;
-import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -27,12 +26,11 @@ public class RoleFilter implements ServerInterceptor {
             "bkg.inference.v1.EmbeddingService", "llm",
             "bkg.inference.v1.RunnerService", "runner",
             "bkg.inference.v1.IndexService", "index");
-    static final Set<String> ROLES = Set.of("llm", "runner", "index");
 
     private final String role;
 
     RoleFilter(InferenceSettings settings) {
-        if (!ROLES.contains(settings.role())) {
+        if (!InferencePluginService.PLUGIN_BY_ROLE.containsKey(settings.role())) {
             throw new IllegalArgumentException("bkg.inference.role must be one of llm, runner, index; was " + settings.role());
         }
         this.role = settings.role();
