@@ -1,0 +1,29 @@
+import { Routes } from '@angular/router';
+import { signedIn } from './core/auth.interceptor';
+
+/** Each plugin's page is its own lazy chunk; any other plugin gets the generic dashboard. */
+export const routes: Routes = [
+  { path: 'login', loadComponent: () => import('./login/login-page').then(m => m.LoginPage) },
+  {
+    path: '', canActivateChild: [signedIn], children: [
+      { path: '', pathMatch: 'full', loadComponent: () => import('./overview/overview-page').then(m => m.OverviewPage) },
+      { path: 'models', loadComponent: () => import('./models/models-page').then(m => m.ModelsPage) },
+      { path: 'plugins/apikeys', loadComponent: () => import('./keys/keys-page').then(m => m.KeysPage) },
+      { path: 'plugins/brainml', loadComponent: () => import('./brainml/brainml-page').then(m => m.BrainmlPage) },
+      {
+        path: 'plugins/llmserver', loadComponent: () => import('./plugins/plugin-with-tab').then(m => m.PluginWithTab),
+        data: { pluginId: 'llmserver', featureTab: 'Chat', featureWhat: 'Chat (llm.chat, /v1/chat/completions)' },
+      },
+      {
+        path: 'plugins/rustyface', loadComponent: () => import('./plugins/plugin-with-tab').then(m => m.PluginWithTab),
+        data: { pluginId: 'rustyface', featureTab: 'Faces', featureWhat: 'Face detection and recognition over REST' },
+      },
+      { path: 'plugins/candle', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'candle' } },
+      { path: 'plugins/repoagent', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'repoagent' } },
+      { path: 'plugins/:pluginId', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard) },
+      { path: 'chat', redirectTo: 'plugins/llmserver' },
+      { path: 'faces', redirectTo: 'plugins/rustyface' },
+    ],
+  },
+  { path: '**', loadComponent: () => import('./placeholders/coming-page').then(m => m.ComingPage), data: { title: 'Not found', what: 'This page' } },
+];

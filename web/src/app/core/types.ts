@@ -1,0 +1,52 @@
+/** The JSON shapes of the gateway's API (gateway-service api/*Views, proto JSON for brainml). */
+
+export interface LoginReply { token: string; expiresAt: string; username: string; admin: boolean; scopes: string[]; }
+
+export interface PluginStatus {
+  pluginId: string; state: string; pid: number | null; since: string | null; restarts: number;
+  lastExitCode: number; message: string; nextRestartAt: string | null;
+}
+
+export interface JsonSchema {
+  type?: string; description?: string; default?: unknown; enum?: unknown[];
+  minimum?: number; maximum?: number; minLength?: number; maxLength?: number; pattern?: string;
+  properties?: Record<string, JsonSchema>; required?: string[];
+}
+
+export interface Plugin {
+  id: string; name: string; description: string; autostart: boolean; capabilities: string[]; port: number;
+  transport: string; available: boolean; unavailableReason: string | null; configSchema: JsonSchema | null;
+  status: PluginStatus;
+}
+
+export interface PluginConfig { pluginId: string; config: Record<string, unknown> | null; version: number; updatedAt: string | null; updatedBy: string | null; }
+
+export interface LogLine { seq: number; timestamp: string; stream: string; level: string; text: string; }
+
+export interface Sample { metric: string; value: number; t: number; labels?: Record<string, string>; }
+
+export interface SourceView { name: string; kind: string; up: boolean; lastSeen: number | null; figures: Record<string, number>; }
+export interface PluginFigures { id: string; state: string; available: boolean; up: boolean; lastSeen: number | null; figures: Record<string, number>; }
+export interface MeshOverview { telemetryAvailable: boolean; telemetryDetail: string; services: SourceView[]; plugins: PluginFigures[]; }
+
+export interface ModelFile { name: string; sizeBytes: number; sha256: string; }
+export interface Model {
+  id: string; name: string; kind: string; format: string; files: ModelFile[]; totalSizeBytes: number; source: string;
+  status: string; statusMessage: string | null; jobId: string | null; created: string; updated: string;
+  validation: { ok: boolean; message: string; durationMs: number } | null;
+}
+export interface DownloadStarted { jobId: string; modelId: string; joinedExisting: boolean; progress: string; }
+export interface Progress {
+  jobId: string; modelId: string; state: string; bytesDone: number; bytesTotal: number | null;
+  rateBytesPerSecond: number; etaMs: number | null; currentFile: string | null; message: string | null;
+}
+
+export interface ApiKey {
+  id: string; name: string; prefix: string; scopes: string[]; owner: string; created: string;
+  expiresAt: string | null; lastUsed: string | null; revoked: boolean; revokedAt: string | null;
+}
+export interface CreatedKey { id: string; key: string; info: ApiKey; }
+
+export interface Collection { name: string; embeddingModel: string; dimensions: number; documents: string | number; }
+export interface Hit { id: string; score: number; text: string; metadata: Record<string, string>; label: string; }
+export interface QueryReply { hits: Hit[]; predictedLabel: string; labelConfidence: number; durationUs: string | number; }
