@@ -6,13 +6,22 @@ import { Collection, QueryReply } from '../core/types';
 
 const BASE = '/api/brainml/collections';
 
+/** A document's id made from its text (FNV-1a, 32 bits): indexing the same text again replaces it. */
+export function textId(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  }
+  return 't-' + (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Turns "label | text" lines into brainml documents (the label is optional); blank lines are skipped. */
-export function documentsFrom(lines: string, idPrefix: string): { id: string; text: string; label?: string }[] {
-  return lines.split('\n').map(l => l.trim()).filter(l => l.length > 0).map((line, i) => {
+export function documentsFrom(lines: string): { id: string; text: string; label?: string }[] {
+  return lines.split('\n').map(l => l.trim()).filter(l => l.length > 0).map(line => {
     const bar = line.indexOf('|');
     const label = bar > 0 ? line.substring(0, bar).trim() : '';
     const text = bar > 0 ? line.substring(bar + 1).trim() : line;
-    return label ? { id: `${idPrefix}-${i + 1}`, text, label } : { id: `${idPrefix}-${i + 1}`, text };
+    return label ? { id: textId(text), text, label } : { id: textId(text), text };
   });
 }
 
@@ -35,7 +44,7 @@ export class BrainmlStore {
   }
 
   async index(collection: string, lines: string): Promise<void> {
-    const documents = documentsFrom(lines, `doc-${Date.now().toString(36)}`);
+    const documents = documentsFrom(lines);
     await this.run(async () => {
       const reply = await firstValueFrom(this.http.post<{ indexed: number; durationMs: string }>(
         `${BASE}/${encodeURIComponent(collection)}/documents`, { documents, createCollection: true }));

@@ -26,7 +26,7 @@ export class ModelsStore {
 
   async load(): Promise<void> {
     try {
-      const models = await firstValueFrom(this.http.get<Model[]>('/api/models'));
+      const { models } = await firstValueFrom(this.http.get<{ models: Model[] }>('/api/models'));
       this.models.set(models);
       models.filter(m => m.status === 'DOWNLOADING').forEach(m => this.follow(m.id));
       this.problem.set(null);

@@ -25,6 +25,7 @@ const REFRESH_MS = 5000;
       @if (!o.telemetryAvailable) { <p class="muted">Figures unavailable: {{ o.telemetryDetail }}</p> }
     } @else if (!problem()) { <bkg-spinner /> }
 
+    @for (e of plugins.registryErrors(); track e) { <p class="field-error">plugins.json: {{ e }}</p> }
     <section class="panel">
       <div class="row"><h2>Plugins</h2><bkg-status-badge [state]="plugins.socket.state()" /></div>
       <table data-testid="plugins-table">

@@ -1,4 +1,4 @@
-import { Component, OnDestroy, OnInit, computed, inject, input } from '@angular/core';
+import { Component, OnDestroy, OnInit, computed, inject, input, signal } from '@angular/core';
 import { AuthStore } from '../core/auth.store';
 import { LiveSocket } from '../core/live-socket';
 import { Sample } from '../core/types';
@@ -42,7 +42,7 @@ const RUNNING_LIKE = new Set(['RUNNING', 'STARTING', 'UNHEALTHY', 'RESTARTING'])
         <bkg-error-alert [problem]="plugins.problem()" (dismissed)="plugins.problem.set(null)" />
         <div class="stats">
           <div><span class="muted">PID</span><b>{{ p.status.pid ?? '–' }}</b></div>
-          <div><span class="muted">uptime</span><b data-testid="plugin-uptime">{{ running() ? (p.status.since | uptime) : '–' }}</b></div>
+          <div><span class="muted">uptime</span><b data-testid="plugin-uptime">{{ running() ? (p.status.since | uptime: now()) : '–' }}</b></div>
           <div><span class="muted">restarts</span><b>{{ p.status.restarts }}</b></div>
           <div><span class="muted">CPU</span><b>{{ cpuText() }}</b></div>
           <div><span class="muted">memory (RSS)</span><b>{{ telemetry.latest('rss_bytes') | bytes }}</b></div>
@@ -97,14 +97,21 @@ export class PluginDashboard implements OnInit, OnDestroy {
   protected readonly percent = (v: number) => `${v.toFixed(1)} %`;
   protected readonly bytes = (v: number) => formatBytes(v);
   protected readonly rate = (v: number) => `${v.toFixed(2)}/s`;
+  /** The clock the uptime counts to, ticking each second. */
+  protected readonly now = signal(Date.now());
+  private clock: ReturnType<typeof setInterval> | null = null;
 
   ngOnInit(): void {
     this.plugins.watch();
     this.telemetrySocket.start();
+    this.clock = setInterval(() => this.now.set(Date.now()), 1000);
   }
 
   ngOnDestroy(): void {
     this.telemetrySocket.stop();
+    if (this.clock) {
+      clearInterval(this.clock);
+    }
   }
 
   protected cpuText(): string {

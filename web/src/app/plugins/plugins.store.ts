@@ -15,6 +15,8 @@ export class PluginsStore {
   private readonly auth = inject(AuthStore);
 
   readonly plugins = signal<Plugin[]>([]);
+  /** Entries of plugins.json the plugin manager could not use, with why. */
+  readonly registryErrors = signal<string[]>([]);
   readonly loading = signal(false);
   readonly problem = signal<Problem | null>(null);
   /** A start/stop/restart in flight, by plugin id. */
@@ -42,7 +44,9 @@ export class PluginsStore {
   async load(): Promise<void> {
     this.loading.set(true);
     try {
-      this.plugins.set(await firstValueFrom(this.http.get<Plugin[]>('/api/plugins')));
+      const reply = await firstValueFrom(this.http.get<{ plugins: Plugin[]; registryErrors?: string[] }>('/api/plugins'));
+      this.plugins.set(reply.plugins);
+      this.registryErrors.set(reply.registryErrors ?? []);
       this.problem.set(null);
     } catch (e) {
       this.problem.set(toProblem(e));

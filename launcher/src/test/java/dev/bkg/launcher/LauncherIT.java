@@ -15,14 +15,13 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,35 +32,42 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherIT {
 
-    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+    static final Path ROOT = MeshUnderTest.ROOT;
     static final Duration UP_TIMEOUT = Duration.ofSeconds(300);
 
     @TempDir
     Path home;
 
-    final Map<String, String> env = new HashMap<>();
+    MeshUnderTest mesh;
+    Map<String, String> env;
+
+    @BeforeEach
+    void newMesh() {
+        mesh = new MeshUnderTest(home);
+        env = mesh.env;
+    }
 
     @AfterEach
     void leaveNothingBehind() throws Exception {
-        if (!processesOfThisMesh().isEmpty()) {
-            bkg(Duration.ofSeconds(90), "down");
+        if (!mesh.processes().isEmpty()) {
+            mesh.bkg(Duration.ofSeconds(90), "down");
         }
     }
 
     @Test
     void upDetachedBringsEveryServiceUpAndDownLeavesNoProcessBehind() throws Exception {
-        useFreePorts();
+        mesh.useFreePorts();
         long started = System.nanoTime();
-        Result up = bkg(UP_TIMEOUT, "up", "--detach");
-        assertEquals(0, up.exit, up.output);
+        MeshUnderTest.Result up = mesh.bkg(UP_TIMEOUT, "up", "--detach");
+        assertEquals(0, up.exit(), up.output());
         System.out.printf("LauncherIT: up --detach took %.1f s%n", (System.nanoTime() - started) / 1e9);
 
-        assertTrue(up.output.contains("bkg mesh is up"), up.output);
-        assertTrue(up.output.contains("http://127.0.0.1:" + env.get("BKG_GATEWAY_PORT") + "/"), up.output);
+        assertTrue(up.output().contains("bkg mesh is up"), up.output());
+        assertTrue(up.output().contains("http://127.0.0.1:" + env.get("BKG_GATEWAY_PORT") + "/"), up.output());
         Path passwordFile = home.resolve("admin-password");
         String password = Files.readString(passwordFile).trim();
         assertTrue(password.length() >= 20, "generated password too short");
-        assertTrue(up.output.contains(password), "the generated password is printed once");
+        assertTrue(up.output().contains(password), "the generated password is printed once");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)));
         assertFalse(Files.readString(home.resolve("logs/launcher.log")).contains(password),
                 "the password never reaches a log file");
@@ -72,46 +78,46 @@ class LauncherIT {
                     spec.name() + " is not ready");
         }
 
-        Result status = bkg(Duration.ofSeconds(60), "status");
-        assertEquals(0, status.exit, status.output);
+        MeshUnderTest.Result status = mesh.bkg(Duration.ofSeconds(60), "status");
+        assertEquals(0, status.exit(), status.output());
         for (ServiceSpec spec : ServiceSpec.MESH) {
-            assertTrue(status.output.lines().anyMatch(l -> l.startsWith(spec.name()) && l.endsWith("ready")
-                    && !l.endsWith("not ready")), status.output);
+            assertTrue(status.output().lines().anyMatch(l -> l.startsWith(spec.name()) && l.endsWith("ready")
+                    && !l.endsWith("not ready")), status.output());
         }
 
-        Result second = bkg(Duration.ofSeconds(60), "up", "--detach");
-        assertEquals(3, second.exit, second.output);
-        assertTrue(second.output.contains("already running"), second.output);
+        MeshUnderTest.Result second = mesh.bkg(Duration.ofSeconds(60), "up", "--detach");
+        assertEquals(3, second.exit(), second.output());
+        assertTrue(second.output().contains("already running"), second.output());
 
         List<Long> pids = meshPids();
         assertEquals(ServiceSpec.MESH.size() + 2, pids.size(), "launcher, postgres and 7 services: " + pids);
         pids.forEach(pid -> assertTrue(alive(pid), "pid " + pid + " should be running"));
 
-        Result down = bkg(Duration.ofSeconds(120), "down");
-        assertEquals(0, down.exit, down.output);
+        MeshUnderTest.Result down = mesh.bkg(Duration.ofSeconds(120), "down");
+        assertEquals(0, down.exit(), down.output());
         pids.forEach(pid -> assertFalse(alive(pid), "pid " + pid + " survived ./bkg down"));
-        assertEquals(List.of(), processesOfThisMesh());
+        assertEquals(List.of(), mesh.processes());
         for (ServiceSpec spec : ServiceSpec.MESH) {
             int port = Integer.parseInt(env.get(spec.portEnv()));
             assertTrue(Ports.isFree("127.0.0.1", port), "port " + port + " still taken after down");
         }
-        assertEquals(3, bkg(Duration.ofSeconds(60), "status").exit, "status says not running");
+        assertEquals(3, mesh.bkg(Duration.ofSeconds(60), "status").exit(), "status says not running");
 
         // a restart keeps the state under BKG_HOME: same database, so the admin is not created again
-        Result again = bkg(UP_TIMEOUT, "up", "--detach");
-        assertEquals(0, again.exit, again.output);
-        assertFalse(again.output.contains(password), "the password is shown only at the first start");
+        MeshUnderTest.Result again = mesh.bkg(UP_TIMEOUT, "up", "--detach");
+        assertEquals(0, again.exit(), again.output());
+        assertFalse(again.output().contains(password), "the password is shown only at the first start");
         assertTrue(Files.readString(home.resolve("logs/plugins/apikeys.log")).contains("user 'admin' exists; left as it is"));
-        assertEquals(0, bkg(Duration.ofSeconds(120), "down").exit);
-        assertEquals(List.of(), processesOfThisMesh());
+        assertEquals(0, mesh.bkg(Duration.ofSeconds(120), "down").exit());
+        assertEquals(List.of(), mesh.processes());
     }
 
     @Test
     void ctrlCOnAForegroundUpStopsEveryProcess() throws Exception {
-        useFreePorts();
+        mesh.useFreePorts();
         env.put("BKG_ADMIN_PASSWORD", "a-password-from-the-environment");
         Path out = home.resolve("foreground.out");
-        Process launcher = command(List.of(ROOT.resolve("bkg").toString(), "up"))
+        Process launcher = mesh.command(List.of(ROOT.resolve("bkg").toString(), "up"))
                 .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         long deadline = System.nanoTime() + UP_TIMEOUT.toNanos();
         while (!Files.readString(out).contains("bkg mesh is up")) {
@@ -129,51 +135,45 @@ class LauncherIT {
         new ProcessBuilder("kill", "-INT", String.valueOf(launcher.pid())).start().waitFor();
         assertTrue(launcher.waitFor(90, TimeUnit.SECONDS), "launcher did not stop on SIGINT");
         pids.forEach(pid -> assertFalse(alive(pid), "pid " + pid + " survived Ctrl-C"));
-        assertEquals(List.of(), processesOfThisMesh());
+        assertEquals(List.of(), mesh.processes());
         assertTrue(Files.readString(out).contains("bkg: stopped"), Files.readString(out));
     }
 
     @Test
     void aTakenPortIsNamedAndNothingIsLeftRunning() throws Exception {
-        useFreePorts();
+        mesh.useFreePorts();
         int authPort = Integer.parseInt(env.get("BKG_AUTH_PORT"));
         try (ServerSocket squatter = new ServerSocket()) {
             squatter.bind(new InetSocketAddress("127.0.0.1", authPort));
-            Result up = bkg(Duration.ofSeconds(120), "up", "--detach");
-            assertEquals(1, up.exit, up.output);
-            assertTrue(up.output.contains("port " + authPort + " for auth-service is already in use"), up.output);
+            MeshUnderTest.Result up = mesh.bkg(Duration.ofSeconds(120), "up", "--detach");
+            assertEquals(1, up.exit(), up.output());
+            assertTrue(up.output().contains("port " + authPort + " for auth-service is already in use"), up.output());
         }
-        assertEquals(List.of(), processesOfThisMesh());
+        assertEquals(List.of(), mesh.processes());
     }
 
     @Test
     void aDatabaseUrlThatDoesNotAnswerIsNamedAndNothingIsLeftRunning() throws Exception {
-        useFreePorts();
+        mesh.useFreePorts();
         env.put("BKG_DB_URL", "postgresql://bkg:secret@127.0.0.1:" + Ports.free() + "/bkg");
-        Result up = bkg(Duration.ofSeconds(120), "up", "--detach");
-        assertEquals(1, up.exit, up.output);
-        assertTrue(up.output.contains("(BKG_DB_URL) does not answer"), up.output);
-        assertFalse(up.output.contains("secret"), "the database password is never printed");
-        assertEquals(List.of(), processesOfThisMesh());
+        MeshUnderTest.Result up = mesh.bkg(Duration.ofSeconds(120), "up", "--detach");
+        assertEquals(1, up.exit(), up.output());
+        assertTrue(up.output().contains("(BKG_DB_URL) does not answer"), up.output());
+        assertFalse(up.output().contains("secret"), "the database password is never printed");
+        assertEquals(List.of(), mesh.processes());
     }
 
     @Test
     void aMissingBuildIsNamed() throws Exception {
-        useFreePorts();
+        mesh.useFreePorts();
         env.put("BKG_ROOT", home.resolve("empty-checkout").toString());
-        ProcessBuilder builder = command(List.of(ProcessHandle.current().info().command().orElse("java"),
+        ProcessBuilder builder = mesh.command(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-jar", ROOT.resolve("launcher/target/launcher.jar").toString(), "up"));
-        Result up = run(builder, Duration.ofSeconds(60));
-        assertEquals(1, up.exit, up.output);
-        assertTrue(up.output.contains("missing build: "), up.output);
-        assertTrue(up.output.contains("auth-service/target/quarkus-app/quarkus-run.jar"), up.output);
-        assertEquals(List.of(), processesOfThisMesh());
-    }
-
-    private void useFreePorts() {
-        for (ServiceSpec spec : ServiceSpec.MESH) {
-            env.put(spec.portEnv(), String.valueOf(Ports.free()));
-        }
+        MeshUnderTest.Result up = mesh.run(builder, Duration.ofSeconds(60));
+        assertEquals(1, up.exit(), up.output());
+        assertTrue(up.output().contains("missing build: "), up.output());
+        assertTrue(up.output().contains("auth-service/target/quarkus-app/quarkus-run.jar"), up.output());
+        assertEquals(List.of(), mesh.processes());
     }
 
     private List<Long> meshPids() throws IOException {
@@ -200,42 +200,5 @@ class LauncherIT {
 
     private static boolean alive(long pid) {
         return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
-    }
-
-    /** Any process whose command line names this test's BKG_HOME: services, launcher, PostgreSQL. */
-    private List<String> processesOfThisMesh() {
-        String marker = home.toString();
-        return ProcessHandle.allProcesses()
-                .filter(p -> p.pid() != ProcessHandle.current().pid())
-                .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false))
-                .map(p -> p.pid() + " " + p.info().commandLine().orElse("")).collect(Collectors.toList());
-    }
-
-    private ProcessBuilder command(List<String> command) {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(ROOT.toFile());
-        builder.environment().keySet().removeIf(k -> k.startsWith("BKG_"));
-        builder.environment().put("BKG_HOME", home.toString());
-        builder.environment().put("BKG_NO_BUILD", "1");
-        builder.environment().putAll(env);
-        return builder;
-    }
-
-    private Result bkg(Duration timeout, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(ROOT.resolve("bkg").toString()));
-        command.addAll(List.of(args));
-        return run(command(command), timeout);
-    }
-
-    private Result run(ProcessBuilder builder, Duration timeout) throws Exception {
-        Path out = Files.createTempFile(home, "bkg", ".out");
-        Process process = builder.redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(String.join(" ", builder.command()) + " did not finish within " + timeout + ":\n" + Files.readString(out));
-        }
-        return new Result(process.exitValue(), Files.readString(out));
-    }
-
-    record Result(int exit, String output) {
     }
 }

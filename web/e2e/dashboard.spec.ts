@@ -1,0 +1,236 @@
+import { BrowserContext, Page, expect, test } from '@playwright/test';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/*
+ * The dashboard against the real gateway and services (started by DashboardE2EIT with ./bkg up):
+ * one signed-in page walks through the features a person uses, writing a screenshot of each page.
+ */
+const USER = process.env['BKG_USER'] ?? 'admin';
+const PASSWORD = process.env['BKG_PASSWORD'] ?? '';
+
+test.describe.configure({ mode: 'serial' });
+
+let context: BrowserContext;
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'], viewport: { width: 1360, height: 900 } });
+  page = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await context?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: `target/e2e/screenshots/${name}.png`, fullPage: true });
+const row = (table: string, attribute: string, value: string) =>
+  page.getByTestId(table).locator(`tr[${attribute}="${value}"]`);
+
+test('signs in; a wrong password shows the problem the gateway answered', async () => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+  await shot('login');
+  await page.getByLabel('username').fill(USER);
+  await page.getByLabel('password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('error-alert')).toContainText('401');
+
+  await page.getByLabel('password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  await expect(row('plugins-table', 'data-plugin', 'apikeys').getByTestId('status-badge')).toHaveText('RUNNING');
+  await expect(row('plugins-table', 'data-plugin', 'brainml').getByTestId('status-badge')).toHaveText('STOPPED');
+  await expect(row('services-table', 'data-service', 'gateway-service').getByTestId('status-badge')).toHaveText('up');
+  await shot('overview');
+});
+
+test('starts a plugin: the badge changes, log lines and chart points arrive live', async () => {
+  await page.goto('/plugins/brainml');
+  await page.getByRole('tab', { name: 'Dashboard' }).click();
+  const state = page.getByTestId('plugin-state');
+  await expect(state).toHaveText('STOPPED');
+  await expect(page.getByTestId('log-socket-state')).toHaveText('open');
+  const lines = page.getByTestId('log-lines').locator('.line');
+  const before = await lines.count();
+
+  await page.getByTestId('plugin-start').click();
+  await expect(state).toHaveText(/STARTING|RUNNING/);
+  await expect(state).toHaveText('RUNNING', { timeout: 150_000 });
+  await expect(page.locator('[data-nav-plugin="brainml"]').getByTestId('status-badge')).toHaveText('RUNNING');
+
+  // the process's own output, pushed over the socket while the page was open
+  await expect.poll(() => lines.count(), { timeout: 60_000 }).toBeGreaterThan(before);
+  // CPU and memory samples keep coming (one a second): the charts grow
+  const cpuPoints = () => page.getByTestId('chart-cpu').getByTestId('chart').getAttribute('data-points').then(Number);
+  await expect.poll(cpuPoints, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  const seen = await cpuPoints();
+  await expect.poll(cpuPoints, { timeout: 30_000 }).toBeGreaterThan(seen);
+  await expect(page.getByTestId('chart-rss').getByTestId('chart-latest')).toContainText('MiB');
+  // the uptime counts on by itself
+  const uptime = page.getByTestId('plugin-uptime');
+  await expect(uptime).toHaveText(/^\d+[smhd]/);
+  const upBefore = await uptime.textContent();
+  await expect.poll(() => uptime.textContent(), { timeout: 10_000 }).not.toBe(upBefore);
+
+  // search and level filter narrow what is shown
+  const search = page.getByTestId('log-search');
+  await search.fill('no-such-text-in-any-log-line');
+  await expect(lines).toHaveCount(0);
+  await search.fill('');
+  await expect.poll(() => lines.count()).toBeGreaterThan(0);
+  await page.getByTestId('log-level').selectOption('ERROR');
+  for (const line of await lines.all()) {
+    await expect(line).toHaveClass(/error|fatal|severe/);
+  }
+  await page.getByTestId('log-level').selectOption('ALL');
+  await shot('plugin-dashboard');
+});
+
+test('brainml playground: indexes texts, queries them and shows scores', async () => {
+  await page.getByRole('tab', { name: 'Playground' }).click();
+  await page.getByTestId('brainml-collection').fill(`e2e-${Date.now().toString(36)}`);
+  await page.getByTestId('brainml-texts').fill([
+    'food | a man is eating food',
+    'food | a man is eating a piece of bread',
+    'baby | a girl is carrying a baby',
+  ].join('\n'));
+  await page.getByTestId('brainml-index').click();
+  await expect(page.getByTestId('brainml-message')).toContainText('indexed 3 documents', { timeout: 60_000 });
+
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect(page.getByTestId('brainml-message')).toContainText('trained', { timeout: 60_000 });
+
+  await page.getByTestId('brainml-query').fill('a man is eating food');
+  await page.getByTestId('brainml-ask').click();
+  const hits = page.getByTestId('brainml-hits').locator('tr').filter({ has: page.locator('td') });
+  await expect(hits.nth(1)).toBeVisible();
+  await expect(hits.nth(0)).toContainText('a man is eating food');
+  await expect(hits.nth(1)).toContainText('bread');
+  const best = Number(await hits.nth(0).locator('td.score span').last().textContent());
+  const second = Number(await hits.nth(1).locator('td.score span').last().textContent());
+  expect(best).toBeGreaterThan(0.99);
+  expect(second).toBeLessThan(best);
+  // the unrelated text ranks below both, or (scoring below zero) is left out
+  const unrelated = hits.filter({ hasText: 'a girl is carrying a baby' });
+  if (await unrelated.count() > 0) {
+    expect(Number(await unrelated.locator('td.score span').last().textContent())).toBeLessThan(second);
+  }
+  await expect(page.getByText('predicted label')).toContainText('food');
+  await shot('brainml-playground');
+});
+
+test('stops the plugin only after confirmation', async () => {
+  await page.getByRole('tab', { name: 'Dashboard' }).click();
+  const state = page.getByTestId('plugin-state');
+  await expect(state).toHaveText('RUNNING');
+  await page.getByTestId('plugin-stop').getByRole('button', { name: 'Stop' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(state).toHaveText('RUNNING');
+
+  await page.getByTestId('plugin-stop').getByRole('button', { name: 'Stop' }).click();
+  await page.getByTestId('confirm').click();
+  await expect(state).toHaveText('STOPPED', { timeout: 60_000 });
+  await expect(page.locator('[data-nav-plugin="brainml"]').getByTestId('status-badge')).toHaveText('STOPPED');
+});
+
+test('creates an API key shown once with a copy button, and revokes it', async () => {
+  await page.goto('/plugins/apikeys');
+  await page.getByTestId('key-name').fill('e2e-key');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const value = page.getByTestId('new-key-value');
+  await expect(value).toHaveText(/^bkg_/);
+  const key = (await value.textContent())!.trim();
+  await shot('api-keys');
+
+  await page.getByTestId('copy-key').click();
+  await expect(page.getByTestId('copy-key')).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+
+  // the key works (it has the "inference" scope) ...
+  expect((await page.request.get('/v1/models', { headers: { 'x-api-key': key } })).status()).toBe(200);
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(value).toHaveCount(0);
+  const keyRow = row('keys-table', 'data-key', 'e2e-key');
+  await expect(keyRow.getByTestId('status-badge')).toHaveText('ACTIVE');
+  await expect(keyRow).not.toContainText(key);
+
+  // ... until it is revoked (the gateway caches validations for a few seconds)
+  await keyRow.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByTestId('confirm').click();
+  await expect(keyRow.getByTestId('status-badge')).toHaveText('REVOKED');
+  await expect.poll(async () => (await page.request.get('/v1/models', { headers: { 'x-api-key': key } })).status(),
+    { timeout: 20_000 }).toBe(401);
+});
+
+test('downloads a model from a local server with a moving progress bar, then deletes it', async () => {
+  const size = 8 * 1024 * 1024;
+  const server = await slowFileServer(size);
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/e2e-model.onnx`;
+    await page.goto('/models');
+    await page.getByTestId('download-name').fill('e2e-download');
+    await page.getByTestId('download-url').fill(url);
+    await page.getByRole('button', { name: 'Download' }).click();
+
+    const modelRow = row('models-table', 'data-model', 'e2e-download');
+    const bar = modelRow.getByTestId('download-progress').locator('progress');
+    await expect(bar).toBeVisible();
+    const seen = new Set<number>();
+    while (await bar.count() > 0 && seen.size < 50) {
+      const done = Number(await bar.getAttribute('data-done').catch(() => null));
+      if (done > 0 && done < size) {
+        seen.add(done);
+        if (seen.size === 2) {
+          await shot('models-downloading');
+        }
+      }
+      await page.waitForTimeout(100);
+    }
+    expect(seen.size, `progress values seen: ${[...seen]}`).toBeGreaterThanOrEqual(2);
+    await expect(modelRow.getByTestId('status-badge')).toHaveText(/READY|INVALID/);
+    await expect(modelRow).toContainText('8.0 MiB');
+    await shot('models');
+
+    await modelRow.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('confirm').click();
+    await expect(modelRow).toHaveCount(0);
+  } finally {
+    server.close();
+  }
+});
+
+test('the chat and faces pages say plainly that they are not served yet', async () => {
+  await page.goto('/chat');
+  await expect(page).toHaveURL(/\/plugins\/llmserver$/);
+  await page.getByRole('tab', { name: 'Chat' }).click();
+  await expect(page.getByTestId('not-yet')).toContainText('not served by the gateway yet');
+  await shot('chat');
+  await page.goto('/faces');
+  await page.getByRole('tab', { name: 'Faces' }).click();
+  await expect(page.getByTestId('not-yet')).toBeVisible();
+});
+
+/** Serves `size` bytes at any path, 64 KiB every 50 ms, so a download takes a few seconds. */
+function slowFileServer(size: number): Promise<Server> {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    let sent = 0;
+    const timer = setInterval(() => {
+      const n = Math.min(chunk.length, size - sent);
+      response.write(n === chunk.length ? chunk : chunk.subarray(0, n));
+      sent += n;
+      if (sent >= size) {
+        clearInterval(timer);
+        response.end();
+      }
+    }, 50);
+    request.on('close', () => clearInterval(timer));
+  });
+  return new Promise(resolve => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
