@@ -200,6 +200,29 @@ test('downloads a model from a local server with a moving progress bar, then del
   }
 });
 
+test('edits a plugin config in the form made from its schema, with field errors', async () => {
+  await page.goto('/plugins/repoagent');
+  const form = page.getByTestId('config-form');
+  const maxBody = form.getByTestId('config-maxBodyBytes');
+  await expect(maxBody).toHaveValue('4194304'); // the schema's default
+  const version = Number((await form.getByText(/^version \d+$/).textContent())!.replace('version ', ''));
+
+  await maxBody.fill('100');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByTestId('config-error-maxBodyBytes')).toHaveText('must be ≥ 1024');
+
+  await maxBody.fill('8388608');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.getByTestId('config-saved')).toBeVisible();
+  await expect(form.getByText(`version ${version + 1}`)).toBeVisible();
+  await expect(form.getByTestId('config-error-maxBodyBytes')).toHaveCount(0);
+  await shot('plugin-config');
+
+  // what the plugin manager stored comes back after a reload
+  await page.reload();
+  await expect(page.getByTestId('config-form').getByTestId('config-maxBodyBytes')).toHaveValue('8388608');
+});
+
 test('the chat and faces pages say plainly that they are not served yet', async () => {
   await page.goto('/chat');
   await expect(page).toHaveURL(/\/plugins\/llmserver$/);
