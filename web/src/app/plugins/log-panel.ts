@@ -18,6 +18,7 @@ type LogMessage = (LogLine & { type: 'log' }) | { type: 'skipped'; count: number
       <h2>Logs</h2>
       <bkg-status-badge [state]="socket.state()" data-testid="log-socket-state" />
       @if (socket.closedReason(); as reason) { <span class="muted">{{ reason }}</span> }
+      @if (upstream() === 'reconnecting') { <span class="muted" data-testid="log-upstream">the gateway is reconnecting to the plugin manager…</span> }
       <span class="spacer"></span>
       <select [ngModel]="store.level()" (ngModelChange)="store.level.set($event)" aria-label="level" data-testid="log-level">
         @for (level of levels; track level) { <option [value]="level">{{ level }}</option> }
@@ -52,6 +53,8 @@ export class LogPanel implements OnInit, OnDestroy {
   protected readonly levels = LOG_LEVELS;
   protected readonly store = new LogStore();
   protected readonly following = signal(true);
+  /** The gateway's own link to the log stream: "live", or "reconnecting" while its backend restarts. */
+  protected readonly upstream = signal('live');
   protected readonly scroller = viewChild.required(AutoScroll);
   private readonly auth = inject(AuthStore);
   protected readonly socket = new LiveSocket<LogMessage>(
@@ -65,6 +68,8 @@ export class LogPanel implements OnInit, OnDestroy {
         this.store.add(message);
       } else if (message.type === 'skipped') {
         this.store.skipped.update(n => n + message.count);
+      } else if (message.type === 'upstream') {
+        this.upstream.set(message.state);
       }
     });
 

@@ -53,7 +53,10 @@ const RUNNING_LIKE = new Set(['RUNNING', 'STARTING', 'UNHEALTHY', 'RESTARTING'])
       </section>
 
       <section class="panel">
-        <div class="row"><h2>Live figures</h2><bkg-status-badge [state]="telemetrySocket.state()" /></div>
+        <div class="row"><h2>Live figures</h2><bkg-status-badge [state]="telemetrySocket.state()" />
+          @if (telemetryUpstream() === 'reconnecting') { <span class="muted">the gateway is reconnecting to telemetry-service…</span> }
+          @if (telemetrySocket.closedReason(); as reason) { <span class="muted">{{ reason }}</span> }
+        </div>
         <div class="grid">
           <bkg-live-chart title="CPU (% of one core)" [points]="telemetry.points('cpu_percent')" [format]="percent"
                           data-testid="chart-cpu" />
@@ -88,8 +91,12 @@ export class PluginDashboard implements OnInit, OnDestroy {
     message => {
       if (message.type === 'sample') {
         this.telemetry.add(message);
+      } else if (message.type === 'upstream') {
+        this.telemetryUpstream.set(message.state);
       }
     });
+  /** The gateway's own link to telemetry-service: "live", or "reconnecting" while it restarts. */
+  protected readonly telemetryUpstream = signal('live');
 
   protected readonly plugin = computed(() => this.plugins.byId().get(this.pluginId()));
   protected readonly running = computed(() => RUNNING_LIKE.has(this.plugin()?.status.state ?? ''));
