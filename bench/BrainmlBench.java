@@ -1,11 +1,17 @@
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +22,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * brainml query latency at growing collection sizes (default 10k and 100k documents): a query is
  * one embedding of the query text plus the HNSW search, so its baseline is the same text embedded
  * alone through the same gateway (POST /v1/embeddings), measured interleaved; the difference is what
- * the index costs. Also the indexing rate and the time Train takes to rebuild the index.
+ * the index costs. Also the indexing rate, the time Train takes to rebuild the index, and what a
+ * restart of brainml costs the largest collection: opening its index from disk against rebuilding
+ * it from the database (its index folder under $BKG_HOME/index removed while brainml is stopped).
  *
  *   BKG_ADMIN_PASSWORD=pw ./bkg up --detach
  *   java -cp "inference-service/target/quarkus-app/lib/main/*" bench/BrainmlBench.java \
@@ -93,8 +101,45 @@ public class BrainmlBench {
                     query[queries / 2] / 1e6, query[queries * 99 / 100] / 1e6, embed[queries / 2] / 1e6,
                     trained.at("/stats/memoryBytes").asLong() / 1e6);
         }
+        Path indexRoot = Path.of(System.getenv().getOrDefault("BKG_HOME", ".bkg"), "index");
+        double opened = secondsUntilServing(http, base, token, collection, () -> { });
+        double rebuilt = secondsUntilServing(http, base, token, collection, () -> deleteIndexFolders(indexRoot, collection));
+        System.out.printf("restart until the collection answers: opened from disk %.1f s, rebuilt from the database %.1f s"
+                + " (%.1fx faster)%n", opened, rebuilt, rebuilt / opened);
         if (!existing) {
             call(http, "DELETE", base + "/api/brainml/collections/" + collection, token, null);
+        }
+    }
+
+    /** Stops brainml, runs {@code whileStopped}, starts it: seconds from the start until a query answers. */
+    static double secondsUntilServing(HttpClient http, String base, String token, String collection, Runnable whileStopped)
+            throws Exception {
+        call(http, "POST", base + "/api/plugins/brainml/stop?wait=true", token, "");
+        whileStopped.run();
+        long started = System.nanoTime();
+        call(http, "POST", base + "/api/plugins/brainml/start?wait=false", token, "");
+        String query = JSON.createObjectNode().put("text", "a quiet garden").put("topK", 10).toString();
+        while (true) {
+            try {
+                call(http, "POST", base + "/api/brainml/collections/" + collection + "/query", token, query);
+                return (System.nanoTime() - started) / 1e9;
+            } catch (IllegalStateException notYet) { // 503 while starting or rebuilding
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    static void deleteIndexFolders(Path root, String collection) {
+        try (Stream<Path> folders = Files.list(root)) {
+            for (Path folder : folders.filter(f -> f.getFileName().toString().startsWith(collection + "@")).toList()) {
+                try (Stream<Path> files = Files.walk(folder)) {
+                    for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.delete(file);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -31,4 +31,16 @@ public class CollectionRecord extends PanacheEntityBase {
     /** When Train last built the index and fitted the classifier; null: never. */
     @Column(name = "last_trained_at")
     public Instant lastTrainedAt;
+
+    /**
+     * Counts the changes to the collection's documents (each write adds one, in its transaction). A
+     * search index on disk tagged with the same version holds the same documents. Null in rows older
+     * than the column: version 0.
+     */
+    @Column(name = "index_version")
+    public Long indexVersion;
+
+    public long version() {
+        return indexVersion == null ? 0 : indexVersion;
+    }
 }

@@ -71,14 +71,19 @@ public class IndexStore {
                     }
                     List<DocumentRecord> fresh = documents.stream().filter(d -> d.id == null && byId.get(d.docId) == d).toList();
                     // the replaced ones are managed entities: the transaction writes their changes
-                    return fresh.isEmpty() ? Uni.createFrom().item(existing.size())
-                            : DocumentRecord.persist(fresh).replaceWith(existing.size());
+                    Uni<Void> written = fresh.isEmpty() ? Uni.createFrom().voidItem() : DocumentRecord.persist(fresh);
+                    return written.call(() -> changed(collection)).replaceWith(existing.size());
                 })));
+    }
+
+    /** One more change to the collection's documents (see {@link CollectionRecord#indexVersion}). */
+    private static Uni<Integer> changed(String collection) {
+        return CollectionRecord.update("indexVersion = coalesce(indexVersion, 0) + 1 where name = ?1", collection);
     }
 
     public long delete(String collection, Collection<String> ids) {
         return await(() -> Panache.withTransaction(() -> DocumentRecord.delete("collection = ?1 and docId in ?2", collection,
-                List.copyOf(ids))));
+                List.copyOf(ids)).call(() -> changed(collection))));
     }
 
     /** Documents in id order after {@code afterId}, a page at a time (for rebuilding and re-embedding). */
@@ -87,10 +92,11 @@ public class IndexStore {
                 .page(0, size).list());
     }
 
-    /** New vectors for documents (by row id), and the collection's model and dimensions, in one transaction. */
-    public void replaceVectors(Map<Long, byte[]> vectors) {
+    /** New vectors for some of a collection's documents (by row id), in one transaction. */
+    public void replaceVectors(String collection, Map<Long, byte[]> vectors) {
         await(() -> Panache.withTransaction(() -> DocumentRecord.<DocumentRecord>list("id in ?1", List.copyOf(vectors.keySet()))
-                .invoke(rows -> rows.forEach(row -> row.vector = vectors.get(row.id)))));
+                .invoke(rows -> rows.forEach(row -> row.vector = vectors.get(row.id)))
+                .call(() -> changed(collection))));
     }
 
     public long drop(String collection) {

@@ -28,6 +28,9 @@ public interface InferenceSettings {
     /** Where model files fetched from model-service are kept, by SHA-256; default $BKG_HOME/cache/inference. */
     Optional<Path> cacheDir();
 
+    /** Where brainml keeps its collections' search indexes (one folder each); default $BKG_HOME/index. */
+    Optional<Path> indexDir();
+
     Embedding embedding();
 
     interface Embedding {

@@ -1,6 +1,8 @@
 package dev.bkg.inference.domain;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,6 +17,7 @@ import java.util.regex.Pattern;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -62,7 +65,8 @@ public class SemanticIndex {
     /** A collection as it lives in memory. */
     private static final class Live {
         volatile CollectionRecord record;
-        volatile VectorIndex index = new VectorIndex();
+        /** Null until a start has opened or rebuilt it. */
+        volatile VectorIndex index;
         volatile Map<String, float[]> centroids = Map.of();
         volatile Map<String, Long> classes = Map.of();
         volatile IndexState state = IndexState.EMPTY;
@@ -74,19 +78,23 @@ public class SemanticIndex {
     private final IndexStore store;
     private final Embeddings embeddings;
     private final int maxInputs;
+    private final Path indexRoot;
     private final Map<String, Live> live = new ConcurrentHashMap<>();
     private volatile String notReady = "the collections are not loaded yet";
 
-    SemanticIndex(IndexStore store, Embeddings embeddings, InferenceSettings settings) {
+    SemanticIndex(IndexStore store, Embeddings embeddings, InferenceSettings settings,
+            @ConfigProperty(name = "bkg.home", defaultValue = ".bkg") Path home) {
         this.store = store;
         this.embeddings = embeddings;
         this.maxInputs = settings.embedding().maxInputs();
+        this.indexRoot = settings.indexDir().orElseGet(() -> home.resolve("index")).toAbsolutePath();
     }
 
     /**
-     * Reads the collections from the database (retrying until it answers) and serves from then on;
-     * each collection's index is rebuilt in turn, and a collection still loading answers NOT_READY
-     * (a large one takes minutes, longer than a plugin's start timeout).
+     * Reads the collections from the database (retrying until it answers) and serves from then on.
+     * Each collection then opens its index from disk when the index's last commit matches the
+     * database (same collection, same version), else rebuilds it from the database (a large one takes
+     * minutes, longer than a plugin's start timeout); a collection still loading answers NOT_READY.
      */
     public void loadAll() {
         List<Live> loading = new ArrayList<>();
@@ -98,7 +106,7 @@ public class SemanticIndex {
                     collection.state = IndexState.BUILDING;
                     collection.loading = true;
                     Live replaced = live.put(record.name, collection);
-                    if (replaced != null) {
+                    if (replaced != null && replaced.index != null) {
                         replaced.index.close();
                     }
                     loading.add(collection);
@@ -111,11 +119,14 @@ public class SemanticIndex {
             }
         }
         notReady = null;
+        removeFoldersOfDroppedCollections();
         for (Live collection : loading) {
             synchronized (collection) {
                 for (int attempt = 1; collection.loading; attempt++) {
                     try {
-                        rebuild(collection);
+                        if (!openFromDisk(collection)) {
+                            rebuild(collection);
+                        }
                         collection.loading = false;
                     } catch (RuntimeException e) {
                         LOG.warnf("collection %s: rebuilding its index failed (attempt %d): %s; retrying",
@@ -126,6 +137,65 @@ public class SemanticIndex {
             }
         }
         LOG.infof("semantic index: %d collections loaded", loading.size());
+    }
+
+    /** The folder of a collection's index: a new one per build, "<name>@<n>" ('@' is not allowed in names). */
+    private Path newFolder(String name) {
+        return indexRoot.resolve(name + "@" + System.nanoTime());
+    }
+
+    private List<Path> foldersOf(String name) {
+        try (java.util.stream.Stream<Path> all = Files.list(indexRoot)) {
+            return all.filter(p -> p.getFileName().toString().startsWith(name + "@")).toList();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void removeFoldersOfDroppedCollections() {
+        try (java.util.stream.Stream<Path> all = Files.list(indexRoot)) {
+            all.filter(p -> !live.containsKey(p.getFileName().toString().replaceFirst("@[^@]*$", "")))
+                    .forEach(VectorIndex::deleteFolder);
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debugf("no index folders to tidy: %s", e.getMessage());
+        }
+    }
+
+    /** What an index's commit says it holds: this collection (by creation time) at this database version. */
+    private static Map<String, String> tags(CollectionRecord record) {
+        return Map.of("collection", record.name, "created", String.valueOf(record.createdAt.toEpochMilli()),
+                "version", String.valueOf(record.version()));
+    }
+
+    /**
+     * Opens the collection's index from disk when its last commit matches the database, refitting the
+     * label centroids from the stored vectors (seconds, where building the graph takes minutes);
+     * false when no folder matches (then every folder of the collection is removed).
+     */
+    private boolean openFromDisk(Live collection) {
+        CollectionRecord record = collection.record;
+        long started = System.nanoTime();
+        Map<String, String> expected = tags(record);
+        Path match = null;
+        for (Path folder : foldersOf(record.name)) {
+            if (match == null && VectorIndex.committedTags(folder).equals(expected)) {
+                match = folder;
+            } else {
+                VectorIndex.deleteFolder(folder);
+            }
+        }
+        if (match == null) {
+            return false;
+        }
+        VectorIndex index = VectorIndex.open(match);
+        CentroidFit fit = new CentroidFit();
+        index.forEachVector(fit::add);
+        install(collection, index, fit, index.size());
+        LOG.infof("collection %s: index opened from disk with %d documents in %d ms (%d classes)", record.name,
+                collection.documents, (System.nanoTime() - started) / 1_000_000, fit.counts().size());
+        return true;
     }
 
     /** Why queries cannot be served yet; null once they can. */
@@ -159,6 +229,8 @@ public class SemanticIndex {
             record.dimensions = model.dimensions();
             Live collection = new Live();
             collection.record = store.create(record);
+            collection.index = VectorIndex.create(newFolder(name));
+            collection.index.commit(tags(collection.record));
             live.put(name, collection);
             return collection.record;
         }
@@ -217,6 +289,8 @@ public class SemanticIndex {
                 collection.index.put(doc.id(), vectors.get(i), doc.text(), blankToNull(doc.label()), doc.metadata(), rows.get(i).metadata);
             }
             collection.index.refresh();
+            collection.record.indexVersion = collection.record.version() + 1; // as the upsert did in the database
+            collection.index.commit(tags(collection.record));
             collection.documents += docs.size() - replaced;
             collection.state = IndexState.STALE;
         }
@@ -251,6 +325,8 @@ public class SemanticIndex {
             long deleted = store.delete(name, ids);
             collection.index.delete(ids);
             collection.index.refresh();
+            collection.record.indexVersion = collection.record.version() + 1; // as the delete did in the database
+            collection.index.commit(tags(collection.record));
             collection.documents -= deleted;
             if (deleted > 0) {
                 collection.state = collection.documents == 0 ? IndexState.EMPTY : IndexState.STALE;
@@ -317,9 +393,8 @@ public class SemanticIndex {
     private void rebuild(Live collection) {
         String name = collection.record.name;
         long started = System.nanoTime();
-        VectorIndex fresh = new VectorIndex();
-        Map<String, double[]> sums = new TreeMap<>();
-        Map<String, Long> counts = new TreeMap<>();
+        VectorIndex fresh = VectorIndex.create(newFolder(name));
+        CentroidFit fit = new CentroidFit();
         long documents = 0;
         try {
             long after = 0;
@@ -329,48 +404,75 @@ public class SemanticIndex {
                 for (DocumentRecord row : page) {
                     float[] vector = floats(row.vector);
                     fresh.put(row.docId, vector, row.text, row.label, metadata(row.metadata), row.metadata);
-                    if (row.label != null) {
-                        double[] sum = sums.computeIfAbsent(row.label, l -> new double[vector.length]);
-                        for (int d = 0; d < vector.length; d++) {
-                            sum[d] += vector[d];
-                        }
-                        counts.merge(row.label, 1L, Long::sum);
-                    }
+                    fit.add(row.label, vector);
                     after = row.id;
                     documents++;
                 }
             } while (page.size() == PAGE);
             fresh.optimize();
+            fresh.commit(tags(collection.record));
         } catch (RuntimeException e) {
-            fresh.close();
+            fresh.delete();
             throw e;
         }
-        Map<String, float[]> centroids = new HashMap<>();
-        sums.forEach((label, sum) -> {
-            float[] centroid = new float[sum.length];
-            for (int d = 0; d < sum.length; d++) {
-                centroid[d] = (float) sum[d];
-            }
-            EmbeddingModel.normalizeInPlace(centroid);
-            centroids.put(label, centroid);
-        });
         VectorIndex old = collection.index;
-        collection.index = fresh;
-        collection.centroids = centroids;
-        collection.classes = counts;
+        install(collection, fresh, fit, documents);
+        if (old != null) {
+            old.delete();
+        }
+        LOG.infof("collection %s: index built from %d documents in %d ms (%d classes)", name, documents,
+                (System.nanoTime() - started) / 1_000_000, fit.counts().size());
+    }
+
+    private static void install(Live collection, VectorIndex index, CentroidFit fit, long documents) {
+        collection.index = index;
+        collection.centroids = fit.centroids();
+        collection.classes = fit.counts();
         collection.documents = documents;
         collection.state = documents == 0 ? IndexState.EMPTY : IndexState.READY;
-        old.close();
-        LOG.infof("collection %s: index built from %d documents in %d ms (%d classes)", name, documents,
-                (System.nanoTime() - started) / 1_000_000, counts.size());
+    }
+
+    /** A nearest-centroid classifier fitted on the fly: the normalised mean vector of each label. */
+    private static final class CentroidFit {
+        private final Map<String, double[]> sums = new TreeMap<>();
+        private final Map<String, Long> counts = new TreeMap<>();
+
+        void add(String label, float[] vector) {
+            if (label == null) {
+                return;
+            }
+            double[] sum = sums.computeIfAbsent(label, l -> new double[vector.length]);
+            for (int d = 0; d < vector.length; d++) {
+                sum[d] += vector[d];
+            }
+            counts.merge(label, 1L, Long::sum);
+        }
+
+        Map<String, Long> counts() {
+            return counts;
+        }
+
+        Map<String, float[]> centroids() {
+            Map<String, float[]> centroids = new HashMap<>();
+            sums.forEach((label, sum) -> {
+                float[] centroid = new float[sum.length];
+                for (int d = 0; d < sum.length; d++) {
+                    centroid[d] = (float) sum[d];
+                }
+                EmbeddingModel.normalizeInPlace(centroid);
+                centroids.put(label, centroid);
+            });
+            return centroids;
+        }
     }
 
     public Stats stats(String name) {
         Live c = find(name); // also while loading: state BUILDING
         long trained = c.record.lastTrainedAt == null ? 0 : c.record.lastTrainedAt.toEpochMilli();
         long centroidBytes = c.centroids.values().stream().mapToLong(v -> 16L + 4L * v.length).sum();
-        return new Stats(name, c.documents, c.record.dimensions, c.state, c.index.bytes() + centroidBytes, c.classes,
-                c.index.deleted(), c.record.embeddingModel, trained, c.record.createdAt.toEpochMilli());
+        VectorIndex index = c.index;
+        return new Stats(name, c.documents, c.record.dimensions, c.state, (index == null ? 0 : index.bytes()) + centroidBytes,
+                c.classes, index == null ? 0 : index.deleted(), c.record.embeddingModel, trained, c.record.createdAt.toEpochMilli());
     }
 
     public long drop(String name) {
@@ -378,7 +480,7 @@ public class SemanticIndex {
         synchronized (collection) {
             long dropped = store.drop(name);
             live.remove(name);
-            collection.index.close();
+            collection.index.delete();
             return dropped;
         }
     }
@@ -409,7 +511,8 @@ public class SemanticIndex {
                 for (int i = 0; i < page.size(); i++) {
                     replaced.put(page.get(i).id, bytes(vectors.get(i)));
                 }
-                store.replaceVectors(replaced);
+                store.replaceVectors(name, replaced);
+                collection.record.indexVersion = collection.record.version() + 1; // as replaceVectors did
                 after = page.get(page.size() - 1).id;
             } while (page.size() == 256);
             store.update(name, r -> {
@@ -500,6 +603,6 @@ public class SemanticIndex {
 
     @PreDestroy
     void close() {
-        live.values().forEach(l -> l.index.close());
+        live.values().stream().filter(l -> l.index != null).forEach(l -> l.index.close());
     }
 }

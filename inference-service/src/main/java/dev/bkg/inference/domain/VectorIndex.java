@@ -2,35 +2,51 @@ package dev.bkg.inference.domain;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
 
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentInfos;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
 
 /**
  * One collection's search index: Lucene's HNSW graph over L2-normalised vectors (dot product,
- * so a hit's score is its cosine), in memory, with each document's text, label and metadata stored
- * beside it and its metadata indexed for exact-match filters. Writes are visible to the next query.
+ * so a hit's score is its cosine), with each document's text, label and metadata stored beside it
+ * and its metadata indexed for exact-match filters. Writes are visible to the next query. It lives
+ * in its own folder on disk (memory-mapped), so a restart opens it instead of building the graph
+ * again; {@link #commit} makes the writes so far durable, tagged with what they correspond to.
  */
 final class VectorIndex implements AutoCloseable {
 
@@ -45,17 +61,83 @@ final class VectorIndex implements AutoCloseable {
     record Found(String id, float score, String text, String label, String metadataJson) {
     }
 
-    private final ByteBuffersDirectory directory = new ByteBuffersDirectory();
+    private final Path folder;
+    private final Directory directory;
     private final IndexWriter writer;
     private final SearcherManager searchers;
 
-    VectorIndex() {
+    private VectorIndex(Path folder, IndexWriterConfig.OpenMode mode) {
+        this.folder = folder;
         try {
-            writer = new IndexWriter(directory, new IndexWriterConfig().setRAMBufferSizeMB(64));
+            Files.createDirectories(folder);
+            directory = FSDirectory.open(folder);
+            // uncommitted writes are dropped at close: what is on disk is always what the last commit tagged
+            writer = new IndexWriter(directory, new IndexWriterConfig().setRAMBufferSizeMB(64).setOpenMode(mode)
+                    .setCommitOnClose(false));
             searchers = new SearcherManager(writer, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A new, empty index in {@code folder} (anything there is replaced). */
+    static VectorIndex create(Path folder) {
+        return new VectorIndex(folder, IndexWriterConfig.OpenMode.CREATE);
+    }
+
+    /** The index committed in {@code folder}. */
+    static VectorIndex open(Path folder) {
+        return new VectorIndex(folder, IndexWriterConfig.OpenMode.APPEND);
+    }
+
+    /** The tags of the last commit in {@code folder}; empty when it holds no index. */
+    static Map<String, String> committedTags(Path folder) {
+        try (Directory dir = FSDirectory.open(folder)) {
+            return DirectoryReader.indexExists(dir) ? SegmentInfos.readLatestCommit(dir).getUserData() : Map.of();
+        } catch (IOException e) {
+            return Map.of(); // unreadable: treated as absent, so it is built again
+        }
+    }
+
+    /** Makes every write so far durable, tagged (e.g. with the database version it matches). */
+    void commit(Map<String, String> tags) {
+        try {
+            writer.setLiveCommitData(tags.entrySet());
+            writer.commit();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Each live document's label (null when it has none) and vector; the array is reused between calls. */
+    void forEachVector(BiConsumer<String, float[]> action) {
+        try {
+            IndexSearcher searcher = searchers.acquire();
+            try {
+                for (LeafReaderContext leaf : searcher.getIndexReader().leaves()) {
+                    LeafReader reader = leaf.reader();
+                    FloatVectorValues vectors = reader.getFloatVectorValues(VECTOR);
+                    if (vectors == null) {
+                        continue;
+                    }
+                    Bits live = reader.getLiveDocs();
+                    StoredFields stored = reader.storedFields();
+                    for (int doc = vectors.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = vectors.nextDoc()) {
+                        if (live == null || live.get(doc)) {
+                            action.accept(stored.document(doc, Set.of(LABEL)).get(LABEL), vectors.vectorValue());
+                        }
+                    }
+                }
+            } finally {
+                searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    Path folder() {
+        return folder;
     }
 
     void put(String id, float[] vector, String text, String label, Map<String, String> metadata, String metadataJson) {
@@ -157,7 +239,7 @@ final class VectorIndex implements AutoCloseable {
         return read(searcher -> searcher.getIndexReader().numDocs());
     }
 
-    /** The index's size in memory: every file of its directory. */
+    /** The index's size: every file of its folder (memory-mapped while it serves). */
     long bytes() {
         try {
             long total = 0;
@@ -194,7 +276,26 @@ final class VectorIndex implements AutoCloseable {
             writer.close();
             directory.close();
         } catch (IOException e) {
-            // in memory: nothing left to lose
+            // closing: what was committed stays on disk, the rest is given up on purpose
+        }
+    }
+
+    /** Closes the index and removes its folder. */
+    void delete() {
+        close();
+        deleteFolder(folder);
+    }
+
+    static void deleteFolder(Path folder) {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(folder)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + folder, e);
         }
     }
 }

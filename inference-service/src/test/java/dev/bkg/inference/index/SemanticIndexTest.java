@@ -1,12 +1,18 @@
 package dev.bkg.inference.index;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
@@ -17,6 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bkg.inference.ModelServiceBackend;
+import dev.bkg.inference.domain.IndexStore;
 import dev.bkg.inference.domain.SemanticIndex;
 import dev.bkg.proto.inference.v1.CompactRequest;
 import dev.bkg.proto.inference.v1.CreateCollectionRequest;
@@ -50,7 +57,8 @@ import io.quarkus.test.junit.TestProfile;
 /**
  * brainml (role index) through its gRPC API and the bus, on real MiniLM embeddings, real Lucene
  * HNSW and a real PostgreSQL: a document is its own best hit, filters and labels work, and what
- * is in the database comes back when the in-memory indexes are rebuilt from it, as at a start.
+ * is on disk comes back at a start without a rebuild, and a database that changed behind the index's
+ * back is noticed (versions differ) and rebuilt from.
  */
 @QuarkusTest
 @WithTestResource(ModelServiceBackend.class)
@@ -75,6 +83,24 @@ class SemanticIndexTest {
 
     @Inject
     SemanticIndex index;
+
+    @Inject
+    IndexStore store;
+
+    /** The collection's index folders under %test.bkg.inference.index-dir. */
+    static List<Path> indexFolders(String collection) {
+        try (Stream<Path> all = Files.list(Path.of("target/brainml-index"))) {
+            return all.filter(p -> p.getFileName().toString().startsWith(collection + "@")).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Path indexFolder(String collection) {
+        List<Path> folders = indexFolders(collection);
+        assertEquals(1, folders.size(), "one index folder for " + collection + ": " + folders);
+        return folders.get(0);
+    }
 
     @BeforeEach
     void awaitReady() {
@@ -138,19 +164,31 @@ class SemanticIndexTest {
         var compacted = brainml.compact(CompactRequest.newBuilder().setCollection("pets-food").build());
         assertEquals(0, compacted.getStats().getDeletedDocuments());
 
-        // what PostgreSQL holds comes back when the in-memory indexes are rebuilt, as at a start
+        // a start opens the index from disk: the same folder, the same answers, no rebuild
+        Path folder = indexFolder("pets-food");
         index.loadAll();
+        assertEquals(folder, indexFolder("pets-food"), "opened from disk, not rebuilt");
         QueryResponse afterReload = query("pets-food", "The soup is too salty.", Map.of());
         assertEquals("5", afterReload.getHits(0).getId());
         assertEquals("food", afterReload.getPredictedLabel());
         assertEquals(5, brainml.stats(StatsRequest.newBuilder().setCollection("pets-food").build()).getStats().getDocuments());
 
+        // the database changed behind the index's back (as when a crash falls between the two commits):
+        // the next start sees the versions differ and rebuilds from what PostgreSQL holds
+        assertEquals(1, store.delete("pets-food", List.of("1")));
+        index.loadAll();
+        assertNotEquals(folder, indexFolder("pets-food"), "rebuilt into a new folder, the stale one removed");
+        assertEquals(4, brainml.stats(StatsRequest.newBuilder().setCollection("pets-food").build()).getStats().getDocuments());
+        assertTrue(query("pets-food", "The cat sleeps on the warm windowsill.", Map.of()).getHitsList().stream()
+                .noneMatch(h -> h.getId().equals("1")));
+
         var reindexed = brainml.reindex(ReindexRequest.newBuilder().setCollection("pets-food").build());
-        assertEquals(5, reindexed.getStats().getDocuments());
+        assertEquals(4, reindexed.getStats().getDocuments());
         assertEquals("5", query("pets-food", "The soup is too salty.", Map.of()).getHits(0).getId());
 
-        assertEquals(5, brainml.dropCollection(DropCollectionRequest.newBuilder().setCollection("pets-food").build())
+        assertEquals(4, brainml.dropCollection(DropCollectionRequest.newBuilder().setCollection("pets-food").build())
                 .getDroppedDocuments());
+        assertTrue(indexFolders("pets-food").isEmpty(), "a dropped collection leaves no index folder");
         assertEquals(Status.Code.NOT_FOUND, code(() -> query("pets-food", "x", Map.of())));
     }
 
