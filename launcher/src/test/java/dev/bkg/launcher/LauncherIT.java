@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,6 +28,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 /**
  * Runs the real {@code ./bkg} against the services' packaged jars, with a throw-away BKG_HOME and
  * free ports, and checks what a person would: every service ready, the admin credentials printed,
@@ -34,6 +40,7 @@ class LauncherIT {
 
     static final Path ROOT = MeshUnderTest.ROOT;
     static final Duration UP_TIMEOUT = Duration.ofSeconds(300);
+    static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path home;
@@ -84,6 +91,18 @@ class LauncherIT {
             assertTrue(status.output().lines().anyMatch(l -> l.startsWith(spec.name()) && l.endsWith("ready")
                     && !l.endsWith("not ready")), status.output());
         }
+
+        // the capability bus reaches a plugin the manager runs as its child: llm.embed answers from llmserver
+        String gateway = "http://127.0.0.1:" + env.get("BKG_GATEWAY_PORT");
+        String token = JSON.readTree(post(http, gateway + "/api/auth/login", null,
+                "{\"username\":\"admin\",\"password\":\"" + password + "\"}").body()).get("token").asText();
+        HttpResponse<String> embedded = post(http, gateway + "/api/capabilities/llm.embed", token,
+                "{\"input\":[\"a man is eating food\",\"a man is eating bread\"]}");
+        assertEquals(200, embedded.statusCode(), embedded.body());
+        assertEquals("llmserver", embedded.headers().firstValue("X-Bkg-Plugin").orElse(""));
+        JsonNode vectors = JSON.readTree(embedded.body()).get("embeddings");
+        assertEquals(2, vectors.size(), embedded.body());
+        assertEquals(384, vectors.get(0).size());
 
         MeshUnderTest.Result second = mesh.bkg(Duration.ofSeconds(60), "up", "--detach");
         assertEquals(3, second.exit(), second.output());
@@ -196,6 +215,15 @@ class LauncherIT {
         return ProcessHandle.of(pluginManager).orElseThrow().descendants()
                 .filter(h -> h.info().commandLine().orElse("").contains(spec.name() + "/target/quarkus-app/quarkus-run.jar"))
                 .findFirst().orElseThrow(() -> new AssertionError("the plugin manager runs no " + spec.name())).pid();
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String url, String token, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static boolean alive(long pid) {
