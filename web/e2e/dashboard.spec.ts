@@ -118,6 +118,12 @@ test('brainml playground: indexes texts, queries them and shows scores', async (
   }
   await expect(page.getByText('predicted label')).toContainText('food');
   await shot('brainml-playground');
+
+  // each inference role reports its own figures: brainml's process shows as its own service
+  await page.goto('/');
+  await expect(row('services-table', 'data-service', 'inference-service-index').getByTestId('status-badge')).toHaveText('up');
+  await expect(row('services-table', 'data-service', 'inference-service').getByTestId('status-badge')).toHaveText('up');
+  await page.goto('/plugins/brainml');
 });
 
 test('stops the plugin only after confirmation', async () => {

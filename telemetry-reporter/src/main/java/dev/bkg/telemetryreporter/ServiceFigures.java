@@ -12,7 +12,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import dev.bkg.proto.telemetry.v1.Sample;
 
 /**
- * This service's own process figures, reported under its application name as a "service" source:
+ * This service's own process figures, reported under its {@link SourceName} as a "service" source:
  * cpu_percent, rss_bytes, threads, open_files, heap_used_bytes, uptime_seconds — and its request
  * figures from {@link RequestFigures}. A service the plugin manager runs as a plugin (it sets
  * BKG_PLUGIN_ID) reports its request figures under the plugin's id too, beside the process figures
@@ -30,9 +30,9 @@ public class ServiceFigures implements TelemetryCollector {
     private final long pid = ProcessHandle.current().pid();
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
-    ServiceFigures(@ConfigProperty(name = "quarkus.application.name") String service, RequestFigures requests,
+    ServiceFigures(SourceName source, RequestFigures requests,
             @ConfigProperty(name = "bkg.plugin-id") Optional<String> pluginId) {
-        this.service = service;
+        this.service = source.value();
         this.requests = requests;
         this.pluginId = pluginId.filter(id -> !id.isBlank());
     }

@@ -4,13 +4,13 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.bkg.inference.domain.Embeddings;
 import dev.bkg.inference.domain.OrtRuntime;
 import dev.bkg.proto.inference.v1.ExecutionProvider;
 import dev.bkg.proto.telemetry.v1.Sample;
 import dev.bkg.telemetryreporter.ServiceFigures;
+import dev.bkg.telemetryreporter.SourceName;
 import dev.bkg.telemetryreporter.TelemetryCollector;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -30,9 +30,8 @@ public class InferenceFigures implements TelemetryCollector {
     private long[] last;
     private long lastNanos;
 
-    InferenceFigures(@ConfigProperty(name = "quarkus.application.name") String service, Embeddings embeddings,
-            OrtRuntime runtime, MeterRegistry registry) {
-        this.service = service;
+    InferenceFigures(SourceName source, Embeddings embeddings, OrtRuntime runtime, MeterRegistry registry) {
+        this.service = source.value();
         this.embeddings = embeddings;
         this.runtime = runtime;
         FunctionCounter.builder("bkg.embeddings.texts", embeddings, e -> e.totals()[0])
