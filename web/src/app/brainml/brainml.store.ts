@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { Collection, QueryReply } from '../core/types';
 
 const BASE = '/api/brainml/collections';
@@ -79,13 +79,7 @@ export class BrainmlStore {
 
   private async run(action: () => Promise<void>): Promise<void> {
     this.busy.set(true);
-    try {
-      await action();
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    } finally {
-      this.busy.set(false);
-    }
+    await attempt(this.problem, action);
+    this.busy.set(false);
   }
 }

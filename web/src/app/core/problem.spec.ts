@@ -1,5 +1,6 @@
 import { HttpErrorResponse } from '@angular/common/http';
-import { fieldError, toProblem } from './problem';
+import { signal } from '@angular/core';
+import { Problem, attempt, fieldError, toProblem } from './problem';
 
 describe('toProblem', () => {
   it('keeps a problem+json body', () => {
@@ -39,5 +40,20 @@ describe('fieldError', () => {
   it('returns null for no match or no problem', () => {
     expect(fieldError(problem, 'other')).toBeNull();
     expect(fieldError(null, 'name')).toBeNull();
+  });
+});
+
+describe('attempt', () => {
+  it('clears the problem on success and answers true', async () => {
+    const problem = signal<Problem | null>({ title: 'old', status: 500 });
+    expect(await attempt(problem, async () => 'fine')).toBe(true);
+    expect(problem()).toBeNull();
+  });
+
+  it('keeps the failure as its problem body and answers false', async () => {
+    const problem = signal<Problem | null>(null);
+    const failure = new HttpErrorResponse({ status: 409, error: { title: 'Conflict', status: 409, detail: 'version 3 is newer' } });
+    expect(await attempt(problem, async () => { throw failure; })).toBe(false);
+    expect(problem()).toEqual({ title: 'Conflict', status: 409, detail: 'version 3 is newer' });
   });
 });

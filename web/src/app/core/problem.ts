@@ -1,3 +1,4 @@
+import { WritableSignal } from '@angular/core';
 import { HttpErrorResponse } from '@angular/common/http';
 
 /** One invalid field of a request: a JSON pointer into the body ("/maxBodyBytes") and why (the problem's "errors"). */
@@ -25,4 +26,19 @@ export function toProblem(error: unknown): Problem {
 export function fieldError(problem: Problem | null, name: string): string | null {
   const hit = problem?.errors?.find(e => e.field === '/' + name || e.field === name);
   return hit ? hit.message : null;
+}
+
+/**
+ * Runs an API call for a store: a failure lands in `problem` as the problem body the gateway sent,
+ * a success clears it. Resolves whether the call succeeded.
+ */
+export async function attempt(problem: WritableSignal<Problem | null>, call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    problem.set(null);
+    return true;
+  } catch (e) {
+    problem.set(toProblem(e));
+    return false;
+  }
 }

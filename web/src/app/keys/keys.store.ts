@@ -1,7 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { ApiKey, CreatedKey } from '../core/types';
 
 /** The caller's API keys. A new key's secret is held only until the page is left: the gateway never shows it again. */
@@ -15,38 +15,29 @@ export class KeysStore {
   readonly created = signal<CreatedKey | null>(null);
 
   async load(): Promise<void> {
-    try {
-      this.keys.set(await firstValueFrom(this.http.get<ApiKey[]>('/api/auth/keys')));
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    }
+    await attempt(this.problem, async () => this.keys.set(await firstValueFrom(this.http.get<ApiKey[]>('/api/auth/keys'))));
   }
 
   async create(name: string, scopes: string[], expiresAt: string | null): Promise<boolean> {
-    try {
-      const body = { name: name.trim(), scopes, expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null };
-      this.created.set(await firstValueFrom(this.http.post<CreatedKey>('/api/auth/keys', body)));
-      this.problem.set(null);
+    const body = { name: name.trim(), scopes, expiresAt: expiresAt ? new Date(expiresAt).toISOString() : null };
+    const created = await attempt(this.problem,
+      async () => this.created.set(await firstValueFrom(this.http.post<CreatedKey>('/api/auth/keys', body))));
+    if (created) {
       await this.load();
-      return true;
-    } catch (e) {
-      this.problem.set(toProblem(e));
-      return false;
     }
+    return created;
   }
 
   async revoke(id: string): Promise<void> {
-    try {
+    const revoked = await attempt(this.problem, async () => {
       await firstValueFrom(this.http.delete(`/api/auth/keys/${encodeURIComponent(id)}`));
       if (this.created()?.id === id) {
         this.created.set(null);
       }
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
+    });
+    if (revoked) {
+      await this.load();
     }
-    await this.load();
   }
 
   forgetCreated(): void {

@@ -2,7 +2,7 @@ import { Component, inject, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { Router } from '@angular/router';
 import { AuthStore } from '../core/auth.store';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { ErrorAlert } from '../shared/error-alert';
 
 @Component({
@@ -30,13 +30,9 @@ export class LoginPage {
 
   protected async submit(): Promise<void> {
     this.busy.set(true);
-    try {
-      await this.auth.login(this.username, this.password);
+    if (await attempt(this.problem, () => this.auth.login(this.username, this.password))) {
       await this.router.navigate(['/']);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    } finally {
-      this.busy.set(false);
     }
+    this.busy.set(false);
   }
 }

@@ -3,7 +3,7 @@ import { Injectable, inject, signal } from '@angular/core';
 import { Observable, firstValueFrom } from 'rxjs';
 import { AuthStore } from '../core/auth.store';
 import { LiveSocket } from '../core/live-socket';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { DownloadStarted, Model, Progress } from '../core/types';
 
 export const MODEL_KINDS = ['embedding', 'llm', 'face-detector', 'face-embedder', 'generic'] as const;
@@ -25,14 +25,11 @@ export class ModelsStore {
   private readonly sockets = new Map<string, LiveSocket<Progress & { type: string }>>();
 
   async load(): Promise<void> {
-    try {
+    await attempt(this.problem, async () => {
       const { models } = await firstValueFrom(this.http.get<{ models: Model[] }>('/api/models'));
       this.models.set(models);
       models.filter(m => m.status === 'DOWNLOADING').forEach(m => this.follow(m.id));
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    }
+    });
   }
 
   async download(form: DownloadForm): Promise<boolean> {
@@ -40,16 +37,13 @@ export class ModelsStore {
     if (form.sha256.trim()) {
       body['sha256'] = form.sha256.trim();
     }
-    try {
-      const started = await firstValueFrom(this.http.post<DownloadStarted>('/api/models/download', body));
-      this.problem.set(null);
-      this.follow(started.modelId);
+    const started = await attempt(this.problem, async () => {
+      this.follow((await firstValueFrom(this.http.post<DownloadStarted>('/api/models/download', body))).modelId);
+    });
+    if (started) {
       await this.load();
-      return true;
-    } catch (e) {
-      this.problem.set(toProblem(e));
-      return false;
     }
+    return started;
   }
 
   async validate(id: string): Promise<void> {
@@ -90,13 +84,10 @@ export class ModelsStore {
     socket.start();
   }
 
+  /** One change to the catalog, then the list read again (not after a failure: its problem stays shown). */
   private async run(call: () => Observable<unknown>): Promise<void> {
-    try {
-      await firstValueFrom(call());
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
+    if (await attempt(this.problem, () => firstValueFrom(call()))) {
+      await this.load();
     }
-    await this.load();
   }
 }

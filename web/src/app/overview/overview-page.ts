@@ -2,7 +2,7 @@ import { HttpClient } from '@angular/common/http';
 import { Component, OnDestroy, OnInit, inject, signal } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { firstValueFrom } from 'rxjs';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { MeshOverview } from '../core/types';
 import { PluginsStore } from '../plugins/plugins.store';
 import { BytesPipe } from '../shared/bytes.pipe';
@@ -93,11 +93,6 @@ export class OverviewPage implements OnInit, OnDestroy {
   }
 
   private async refresh(): Promise<void> {
-    try {
-      this.overview.set(await firstValueFrom(this.http.get<MeshOverview>('/api/telemetry')));
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    }
+    await attempt(this.problem, async () => this.overview.set(await firstValueFrom(this.http.get<MeshOverview>('/api/telemetry'))));
   }
 }

@@ -1,6 +1,6 @@
 import { Component, OnInit, computed, inject, input, signal } from '@angular/core';
 import { FormsModule } from '@angular/forms';
-import { Problem, fieldError, toProblem } from '../core/problem';
+import { Problem, attempt, fieldError } from '../core/problem';
 import { JsonSchema, PluginConfig } from '../core/types';
 import { ErrorAlert } from '../shared/error-alert';
 import { PluginsStore } from './plugins.store';
@@ -89,16 +89,14 @@ export class ConfigEditor implements OnInit {
     if (!this.schema()) {
       return;
     }
-    try {
+    await attempt(this.problem, async () => {
       const current: PluginConfig = await this.plugins.config(this.pluginId());
-      this.version.set(current.version);
       const config = current.config ?? {};
       for (const field of this.fields()) {
         this.values[field.name] = config[field.name] ?? field.schema.default ?? (field.kind === 'boolean' ? false : '');
       }
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    }
+      this.version.set(current.version); // a signal: the form is drawn again with the values above
+    });
   }
 
   protected errorFor(name: string): string | null {
@@ -124,16 +122,10 @@ export class ConfigEditor implements OnInit {
       return;
     }
     this.saving.set(true);
-    try {
+    this.saved.set(await attempt(this.problem, async () => {
       await this.plugins.saveConfig(this.pluginId(), body, this.version());
-      const current = await this.plugins.config(this.pluginId());
-      this.version.set(current.version);
-      this.problem.set(null);
-      this.saved.set(true);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    } finally {
-      this.saving.set(false);
-    }
+      this.version.set((await this.plugins.config(this.pluginId())).version);
+    }));
+    this.saving.set(false);
   }
 }

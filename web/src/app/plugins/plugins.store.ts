@@ -3,7 +3,7 @@ import { Injectable, computed, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
 import { AuthStore } from '../core/auth.store';
 import { LiveSocket } from '../core/live-socket';
-import { Problem, toProblem } from '../core/problem';
+import { Problem, attempt } from '../core/problem';
 import { Plugin, PluginConfig, PluginStatus } from '../core/types';
 
 type StatusMessage = PluginStatus & { type: string };
@@ -43,33 +43,23 @@ export class PluginsStore {
 
   async load(): Promise<void> {
     this.loading.set(true);
-    try {
+    await attempt(this.problem, async () => {
       const reply = await firstValueFrom(this.http.get<{ plugins: Plugin[]; registryErrors?: string[] }>('/api/plugins'));
       this.plugins.set(reply.plugins);
       this.registryErrors.set(reply.registryErrors ?? []);
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    } finally {
-      this.loading.set(false);
-    }
+    });
+    this.loading.set(false);
   }
 
   /** start, stop or restart; the answer's status is applied at once, the socket brings the rest. */
   async control(id: string, action: 'start' | 'stop' | 'restart'): Promise<void> {
     this.busy.update(b => ({ ...b, [id]: action }));
-    try {
-      const status = await firstValueFrom(this.http.post<PluginStatus>(`/api/plugins/${id}/${action}?wait=false`, null));
-      this.applyStatus(status);
-      this.problem.set(null);
-    } catch (e) {
-      this.problem.set(toProblem(e));
-    } finally {
-      this.busy.update(b => {
-        const { [id]: _, ...rest } = b;
-        return rest;
-      });
-    }
+    await attempt(this.problem, async () =>
+      this.applyStatus(await firstValueFrom(this.http.post<PluginStatus>(`/api/plugins/${id}/${action}?wait=false`, null))));
+    this.busy.update(b => {
+      const { [id]: _, ...rest } = b;
+      return rest;
+    });
   }
 
   config(id: string): Promise<PluginConfig> {

@@ -1,7 +1,10 @@
 package dev.bkg.inference.domain;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -13,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -144,23 +148,29 @@ public class SemanticIndex {
         return indexRoot.resolve(name + "@" + System.nanoTime());
     }
 
-    private List<Path> foldersOf(String name) {
-        try (java.util.stream.Stream<Path> all = Files.list(indexRoot)) {
-            return all.filter(p -> p.getFileName().toString().startsWith(name + "@")).toList();
-        } catch (java.nio.file.NoSuchFileException e) {
+    /** Every index folder under the root; "<name>@<n>" belongs to collection <name>. */
+    private List<Path> indexFolders() {
+        try (Stream<Path> all = Files.list(indexRoot)) {
+            return all.toList();
+        } catch (NoSuchFileException e) {
             return List.of();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
+    private static String collectionOf(Path folder) {
+        String name = folder.getFileName().toString();
+        int at = name.lastIndexOf('@');
+        return at < 0 ? name : name.substring(0, at);
+    }
+
+    private List<Path> foldersOf(String collection) {
+        return indexFolders().stream().filter(folder -> collectionOf(folder).equals(collection)).toList();
+    }
+
     private void removeFoldersOfDroppedCollections() {
-        try (java.util.stream.Stream<Path> all = Files.list(indexRoot)) {
-            all.filter(p -> !live.containsKey(p.getFileName().toString().replaceFirst("@[^@]*$", "")))
-                    .forEach(VectorIndex::deleteFolder);
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.debugf("no index folders to tidy: %s", e.getMessage());
-        }
+        indexFolders().stream().filter(folder -> !live.containsKey(collectionOf(folder))).forEach(VectorIndex::deleteFolder);
     }
 
     /** What an index's commit says it holds: this collection (by creation time) at this database version. */
