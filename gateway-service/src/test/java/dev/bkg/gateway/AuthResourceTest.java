@@ -118,25 +118,10 @@ class AuthResourceTest {
                 .when().post("/api/auth/login").then().statusCode(400).contentType("application/problem+json");
         given().contentType(ContentType.JSON).body("{not json")
                 .when().post("/api/auth/login").then().statusCode(400).contentType("application/problem+json");
-        String oversized = oversizedLogin();
+        String oversized = OversizedRequest.announce("/api/auth/login", 2_000_000);
         assertTrue(oversized.startsWith("HTTP/1.1 413"), oversized);
         assertTrue(oversized.contains("Content-Type: application/problem+json"), oversized);
         assertTrue(oversized.contains("\"status\":413"), oversized);
-    }
-
-    /**
-     * A 2 MB login body announced with Expect: 100-continue, over a raw socket: the gateway refuses
-     * it from the Content-Length alone, so the client never writes into a closing connection.
-     * Returns the whole answer (status line, headers, body).
-     */
-    static String oversizedLogin() throws Exception {
-        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", RestAssured.port)) {
-            socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n")
-                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        }
     }
 
     @Test

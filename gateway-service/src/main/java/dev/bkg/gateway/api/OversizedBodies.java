@@ -1,31 +1,44 @@
 package dev.bkg.gateway.api;
 
+import java.util.regex.Pattern;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 
 /**
- * A body announced larger than {@code quarkus.http.limits.max-body-size} gets a problem+json 413
- * like every other error, before Quarkus's own (plain) check further down the router would answer.
- * A chunked body that grows past the limit is still cut by Quarkus while it is read.
+ * A body announced larger than {@code bkg.gateway.max-body-size} gets a problem+json 413 like every
+ * other error, before Quarkus's own (plain) check further down the router would answer. The bulk
+ * routes — many texts at once — take up to {@code bkg.gateway.bulk-max-body-size}, so the service
+ * behind them answers with its own, named limits. A chunked body is cut by Quarkus at
+ * {@code quarkus.http.limits.max-body-size} while it is read.
  */
 @ApplicationScoped
 public class OversizedBodies {
 
-    private final long limit;
+    /** POST routes that carry many texts: embeddings, and documents for brainml. */
+    static final Pattern BULK = Pattern.compile("/v1/embeddings|/api/brainml/collections/[^/]+/documents");
 
-    OversizedBodies(@ConfigProperty(name = "quarkus.http.limits.max-body-size", defaultValue = "10M") MemorySize limit) {
+    private final long limit;
+    private final long bulkLimit;
+
+    OversizedBodies(@ConfigProperty(name = "bkg.gateway.max-body-size", defaultValue = "1M") MemorySize limit,
+            @ConfigProperty(name = "bkg.gateway.bulk-max-body-size", defaultValue = "16M") MemorySize bulkLimit) {
         this.limit = limit.asLongValue();
+        this.bulkLimit = bulkLimit.asLongValue();
     }
 
     void register(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE + 100).handler(ctx -> {
             String length = ctx.request().getHeader("Content-Length");
+            long limit = ctx.request().method() == HttpMethod.POST && BULK.matcher(ctx.normalizedPath()).matches()
+                    ? bulkLimit : this.limit;
             if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19
                     && Long.parseLong(length) > limit) {
                 ctx.response().setStatusCode(413).putHeader("Content-Type", Problem.MEDIA_TYPE)
