@@ -240,6 +240,43 @@ test('the chat and faces pages say plainly that they are not served yet', async 
   await expect(page.getByTestId('not-yet')).toBeVisible();
 });
 
+test('an admin creates a user whose roles limit what the dashboard lets them do, then deletes them', async () => {
+  await page.goto('/users');
+  await page.getByTestId('user-name').fill('e2e-viewer');
+  await page.getByTestId('user-password').fill('viewer-password-0123456789');
+  await page.getByTestId('role-plugins:read').check();
+  await page.getByTestId('role-telemetry:read').check();
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(row('users-table', 'data-user', 'e2e-viewer')).toContainText('plugins:read, telemetry:read');
+  await shot('users');
+
+  await signOutAndIn('e2e-viewer', 'viewer-password-0123456789');
+  await expect(page.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  await page.goto('/plugins/brainml');
+  await page.getByRole('tab', { name: 'Dashboard' }).click();
+  await expect(page.getByTestId('plugin-state')).toHaveText('STOPPED');
+  await expect(page.getByTestId('plugin-start')).toBeDisabled(); // no plugins:write
+  await page.goto('/models');
+  await expect(page.getByTestId('error-alert')).toContainText('403'); // no models:read: the gateway's problem is shown
+
+  await signOutAndIn(USER, PASSWORD);
+  await page.goto('/users');
+  const viewer = row('users-table', 'data-user', 'e2e-viewer');
+  await viewer.getByRole('button', { name: 'Delete' }).click();
+  await page.getByTestId('confirm').click();
+  await expect(viewer).toHaveCount(0);
+  await expect(page.getByTestId('users-message')).toContainText('e2e-viewer deleted');
+});
+
+async function signOutAndIn(user: string, password: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.getByLabel('username').fill(user);
+  await page.getByLabel('password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}
+
 /** Serves `size` bytes at any path, 64 KiB every 50 ms, so a download takes a few seconds. */
 function slowFileServer(size: number): Promise<Server> {
   const chunk = Buffer.alloc(64 * 1024, 7);

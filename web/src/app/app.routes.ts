@@ -8,6 +8,7 @@ export const routes: Routes = [
     path: '', canActivateChild: [signedIn], children: [
       { path: '', pathMatch: 'full', loadComponent: () => import('./overview/overview-page').then(m => m.OverviewPage) },
       { path: 'models', loadComponent: () => import('./models/models-page').then(m => m.ModelsPage) },
+      { path: 'users', loadComponent: () => import('./users/users-page').then(m => m.UsersPage) },
       { path: 'plugins/apikeys', loadComponent: () => import('./keys/keys-page').then(m => m.KeysPage) },
       { path: 'plugins/brainml', loadComponent: () => import('./brainml/brainml-page').then(m => m.BrainmlPage) },
       {

@@ -16,6 +16,7 @@ import { StatusBadge } from './shared/status-badge';
           <a routerLink="/" routerLinkActive="active" [routerLinkActiveOptions]="{ exact: true }">Overview</a>
           <a routerLink="/models" routerLinkActive="active">Models</a>
           <a routerLink="/plugins/apikeys" routerLinkActive="active">API keys</a>
+          @if (auth.can('admin')) { <a routerLink="/users" routerLinkActive="active">Users</a> }
           <a routerLink="/plugins/brainml" routerLinkActive="active">Embeddings playground</a>
           <a routerLink="/chat">Chat</a>
           <a routerLink="/faces">Faces</a>

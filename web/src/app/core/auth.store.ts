@@ -12,6 +12,7 @@ export class AuthStore {
   private readonly http = inject(HttpClient);
   private readonly router = inject(Router);
   private readonly session = signal<LoginReply | null>(AuthStore.restore());
+  private readonly signOutHooks: (() => void)[] = [];
 
   readonly token = computed(() => this.session()?.token ?? null);
   readonly username = computed(() => this.session()?.username ?? null);
@@ -32,7 +33,13 @@ export class AuthStore {
   /** The gateway no longer accepts the token (401): forget it and ask for a new login. */
   expired(): void {
     this.set(null);
+    this.signOutHooks.forEach(hook => hook());
     void this.router.navigate(['/login']);
+  }
+
+  /** What a store forgets when the session ends (its sockets, a key shown once), so the next user never sees it. */
+  onSignOut(hook: () => void): void {
+    this.signOutHooks.push(hook);
   }
 
   can(scope: string): boolean {

@@ -1,6 +1,7 @@
 import { HttpClient } from '@angular/common/http';
 import { Injectable, inject, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
+import { AuthStore } from '../core/auth.store';
 import { Problem, attempt } from '../core/problem';
 import { ApiKey, CreatedKey } from '../core/types';
 
@@ -13,6 +14,13 @@ export class KeysStore {
   readonly problem = signal<Problem | null>(null);
   /** The key just created, shown once. */
   readonly created = signal<CreatedKey | null>(null);
+
+  constructor() {
+    inject(AuthStore).onSignOut(() => {
+      this.created.set(null);
+      this.keys.set([]);
+    });
+  }
 
   async load(): Promise<void> {
     await attempt(this.problem, async () => this.keys.set(await firstValueFrom(this.http.get<ApiKey[]>('/api/auth/keys'))));

@@ -27,6 +27,13 @@ export class PluginsStore {
 
   readonly byId = computed(() => new Map(this.plugins().map(p => [p.id, p])));
 
+  constructor() {
+    this.auth.onSignOut(() => {
+      this.unwatch();
+      this.plugins.set([]);
+    });
+  }
+
   /** Loads the list once and follows status changes until {@link unwatch}. */
   watch(): void {
     if (!this.watching) {
