@@ -78,6 +78,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         try {
             postgres.close();
             // pg_ctl returns once the pid file is gone, a moment before the process itself is
+            // (not a test: a bounded wait, at most 30 s, for the postmaster to exit)
             if (pid > 0) {
                 ProcessHandle.of(pid).ifPresent(p -> p.onExit().orTimeout(30, TimeUnit.SECONDS).join());
             }

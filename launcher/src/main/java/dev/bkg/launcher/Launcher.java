@@ -35,6 +35,7 @@ public final class Launcher {
             System.err.println("bkg: " + e.getMessage());
             code = 1;
         }
+        // not a test: ./bkg's documented exit status (0 ok, 1 failed, 3 not running / already running)
         System.exit(code);
     }
 
@@ -127,6 +128,7 @@ public final class Launcher {
                 if (child.isAlive()) {
                     child.destroy();
                 }
+                // not a test: wait for the destroyed detached child, so no launcher outlives a failed `up --detach`
                 child.onExit().join();
                 System.err.println("bkg: the mesh did not come up; the launcher's log (" + log + ") ends with:");
                 System.err.println(Mesh.tail(log, 40));

@@ -204,6 +204,7 @@ final class Mesh implements AutoCloseable {
     /** Reports services that exit while the mesh runs (the launcher keeps the others up). */
     void watch() {
         for (Map.Entry<ServiceSpec, Process> entry : processes.entrySet()) {
+            // not a test: a callback when a service process exits on its own
             entry.getValue().onExit().thenAccept(p -> {
                 if (!stopping) {
                     System.out.println("bkg: " + entry.getKey().name() + " exited with code " + p.exitValue()
@@ -238,6 +239,7 @@ final class Mesh implements AutoCloseable {
     /** Waits for a process that was sent SIGTERM; SIGKILLs it and its descendants after {@code grace}. */
     static void stopWithin(ProcessHandle process, List<ProcessHandle> descendants, Duration grace) {
         try {
+            // not a test: the stop grace period of a process sent SIGTERM
             process.onExit().get(grace.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             process.destroyForcibly();
