@@ -13,11 +13,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * Dynamic batching for one embedding model: texts of concurrent requests wait in one queue, a
- * worker takes what is there (waiting up to {@code maxWait} for more, up to {@code maxBatch}),
- * sorts it by length and runs it as batches whose padding stays small — a batch is cut where the
- * next, longer text would make more than half of its cells padding. The queue is bounded by the
- * shared {@link AtomicInteger} of waiting texts; a request that does not fit is refused whole.
+ * Dynamic batching for one embedding model: texts of concurrent requests wait in one queue, which
+ * {@code workers} threads drain, each running its batches on the shared session. A worker that
+ * finds texts takes its fair share of them with the other idle workers; when it is the only idle
+ * one it also waits up to {@code maxWait} for more, up to {@code maxBatch}. It sorts what it took
+ * by length and runs it as batches whose padding stays small — a batch is cut where the next,
+ * longer text would make more than half of its cells padding. The queue is bounded by the shared
+ * {@link AtomicInteger} of waiting texts; a request that does not fit is refused whole.
  */
 final class EmbeddingBatcher implements AutoCloseable {
 
@@ -32,22 +34,30 @@ final class EmbeddingBatcher implements AutoCloseable {
     private final AtomicInteger waiting;
     private final int capacity;
     private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
+    /** Workers waiting for texts, so that one taking texts leaves the others their share. */
+    private final AtomicInteger idle;
     private volatile boolean closed;
 
     final AtomicLong texts = new AtomicLong();
     final AtomicLong batches = new AtomicLong();
     final AtomicLong tokens = new AtomicLong();
+    /** The most workers that have had texts at once. */
+    final AtomicInteger mostBusy = new AtomicInteger();
 
-    EmbeddingBatcher(EmbeddingModel model, int maxBatch, long maxWaitMicros, AtomicInteger waiting, int capacity) {
+    EmbeddingBatcher(EmbeddingModel model, int workers, int maxBatch, long maxWaitMicros, AtomicInteger waiting, int capacity) {
         this.model = model;
         this.maxBatch = maxBatch;
         this.maxWaitNanos = TimeUnit.MICROSECONDS.toNanos(maxWaitMicros);
         this.waiting = waiting;
         this.capacity = capacity;
-        this.worker = new Thread(this::work, "embed-" + model.name);
-        worker.setDaemon(true);
-        worker.start();
+        this.idle = new AtomicInteger(workers);
+        for (int w = 0; w < workers; w++) {
+            Thread worker = new Thread(this::work, "embed-" + model.name + "-" + w);
+            worker.setDaemon(true);
+            this.workers.add(worker);
+        }
+        this.workers.forEach(Thread::start);
     }
 
     /** Queues every text of one request, or none (Refusal OVERLOADED when the queue is full). */
@@ -77,21 +87,24 @@ final class EmbeddingBatcher implements AutoCloseable {
                 if (first == null) {
                     continue;
                 }
-                taken.add(first);
-                queue.drainTo(taken, maxBatch - taken.size());
-                long deadline = System.nanoTime() + maxWaitNanos;
-                while (taken.size() < maxBatch) {
-                    long left = deadline - System.nanoTime();
-                    Item next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
-                    if (next == null) {
-                        break;
+                int idleWithMe = idle.getAndDecrement();
+                mostBusy.accumulateAndGet(workers.size() - idleWithMe + 1, Math::max);
+                try {
+                    taken.add(first);
+                    // its share: the texts there (the first and the queued ones) divided among the idle workers, rounded up
+                    int share = Math.min(maxBatch, (queue.size() + idleWithMe) / idleWithMe);
+                    queue.drainTo(taken, share - taken.size());
+                    // a worker left idle runs what comes next at once; only the last one waits to fill its batch
+                    if (idleWithMe == 1) {
+                        fill(taken);
                     }
-                    taken.add(next);
-                    queue.drainTo(taken, maxBatch - taken.size());
+                    waiting.addAndGet(-taken.size());
+                    run(taken);
+                } finally {
+                    idle.incrementAndGet();
                 }
-                waiting.addAndGet(-taken.size());
-                run(taken);
-            } catch (InterruptedException e) {
+            } catch (InterruptedException e) { // closing: only fill() waits with texts taken, still counted as waiting
+                taken.forEach(this::refuseUnloaded);
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException e) {
@@ -103,8 +116,26 @@ final class EmbeddingBatcher implements AutoCloseable {
         }
         Item left;
         while ((left = queue.poll()) != null) {
-            waiting.decrementAndGet();
-            left.result().completeExceptionally(new Refusal(Refusal.Reason.NOT_READY, "model '" + model.name + "' was unloaded"));
+            refuseUnloaded(left);
+        }
+    }
+
+    private void refuseUnloaded(Item item) {
+        waiting.decrementAndGet();
+        item.result().completeExceptionally(new Refusal(Refusal.Reason.NOT_READY, "model '" + model.name + "' was unloaded"));
+    }
+
+    /** Waits up to maxWait for more texts, while the batch is short of maxBatch. */
+    private void fill(List<Item> taken) throws InterruptedException {
+        long deadline = System.nanoTime() + maxWaitNanos;
+        while (taken.size() < maxBatch) {
+            long left = deadline - System.nanoTime();
+            Item next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+            if (next == null) {
+                return;
+            }
+            taken.add(next);
+            queue.drainTo(taken, maxBatch - taken.size());
         }
     }
 
@@ -153,9 +184,11 @@ final class EmbeddingBatcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        worker.interrupt();
+        workers.forEach(Thread::interrupt);
         try {
-            worker.join(5000);
+            for (Thread worker : workers) {
+                worker.join(5000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

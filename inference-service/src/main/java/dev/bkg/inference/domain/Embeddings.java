@@ -159,6 +159,11 @@ public class Embeddings {
         return new long[] {texts, batches, tokens};
     }
 
+    /** The most batches that have run at once on one model (its workers busy together). */
+    public int mostRunsAtOnce() {
+        return loaded.values().stream().mapToInt(b -> b.mostBusy.get()).max().orElse(0);
+    }
+
     /** The batcher of a model, loading it on first use (one load at a time). */
     private EmbeddingBatcher model(String idOrName) {
         for (EmbeddingBatcher batcher : loaded.values()) {
@@ -187,11 +192,12 @@ public class Embeddings {
             } catch (OrtException e) {
                 throw new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' cannot be opened: " + e.getMessage());
             }
-            EmbeddingBatcher batcher = new EmbeddingBatcher(embedding, settings.maxBatch(), settings.maxWaitMicros(), waiting,
+            EmbeddingBatcher batcher = new EmbeddingBatcher(embedding, runtime.embeddingWorkers(), settings.maxBatch(), settings.maxWaitMicros(), waiting,
                     settings.queueCapacity());
             loaded.put(model.getId(), batcher);
-            LOG.infof("embedding model %s (%s) loaded in %d ms on %s: %d dimensions, %d tokens at most", model.getName(),
-                    model.getId(), (System.nanoTime() - started) / 1_000_000, runtime.provider(), embedding.dimensions,
+            LOG.infof("embedding model %s (%s) loaded in %d ms on %s (%d workers): %d dimensions, %d tokens at most",
+                    model.getName(), model.getId(), (System.nanoTime() - started) / 1_000_000, runtime.provider(),
+                    runtime.embeddingWorkers(), embedding.dimensions,
                     embedding.maxTokens);
             return batcher;
         }

@@ -21,7 +21,7 @@ public interface InferenceSettings {
     @WithDefault("0")
     int cudaDevice();
 
-    /** ONNX Runtime's threads per session; 0: one per core. */
+    /** ONNX Runtime's threads per run; 0: the cores shared out among the embedding workers. */
     @WithDefault("0")
     int intraOpThreads();
 
@@ -41,6 +41,14 @@ public interface InferenceSettings {
         /** Most texts in one ONNX Runtime run. */
         @WithDefault("32")
         int maxBatch();
+
+        /**
+         * Batches that run at once, each on its own thread; 0: one per core on CPU (each run then
+         * single-threaded, so that a core taken by the gateway stalls one run, not every run's
+         * threads), one on CUDA.
+         */
+        @WithDefault("0")
+        int workers();
 
         /** How long a batch waits for more texts before it runs, in microseconds. */
         @WithDefault("1000")

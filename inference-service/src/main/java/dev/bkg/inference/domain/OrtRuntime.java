@@ -65,13 +65,31 @@ public class OrtRuntime {
         return environment;
     }
 
+    /** Embedding batches run at once: as configured, else one per core on CPU and one on CUDA. */
+    public int embeddingWorkers() {
+        int configured = settings.embedding().workers();
+        if (configured > 0) {
+            return configured;
+        }
+        return provider == ExecutionProvider.CUDA ? 1 : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** ONNX Runtime's threads for one run: as configured, else the cores shared out among the workers. */
+    int intraOpThreads() {
+        if (settings.intraOpThreads() > 0) {
+            return settings.intraOpThreads();
+        }
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / embeddingWorkers());
+    }
+
     /** A session on the chosen provider with the configured threads; its options are released at once. */
     public OrtSession open(Path graph) throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            if (settings.intraOpThreads() > 0) {
-                options.setIntraOpNumThreads(settings.intraOpThreads());
-            }
+            options.setIntraOpNumThreads(intraOpThreads());
+            // runs side by side on ever-changing shapes would grow ORT's arena in power-of-two steps
+            // and keep it; malloc gives the memory back (no slower here: bench/EmbeddingsBench)
+            options.setCPUArenaAllocator(false);
             options.setInterOpNumThreads(1);
             // idle ORT threads would spin between batches, taking the cores the gateway and the
             // rest of the mesh need on a small box; they sleep instead

@@ -97,6 +97,9 @@ class EmbeddingsTest {
                 reply.getUsage().getPromptTokens());
     }
 
+    @jakarta.inject.Inject
+    dev.bkg.inference.domain.Embeddings domain;
+
     @Test
     void batchedAndAloneGiveTheSameVectors() throws Exception {
         List<String> texts = IntStream.range(0, 40).mapToObj(i -> "sentence number " + i + " " + "with more words ".repeat(i % 7))
@@ -116,8 +119,10 @@ class EmbeddingsTest {
                     worst = Math.max(worst, Math.abs(a.get(d) - b.get(d)));
                 }
             }
-            System.out.printf("largest difference batched vs alone: %.2e%n", worst);
+            System.out.printf("largest difference batched vs alone: %.2e; most batches at once: %d%n", worst,
+                    domain.mostRunsAtOnce());
             assertTrue(worst <= 1e-5, "batched and unbatched equal to 1e-5: " + worst);
+            assertEquals(2, domain.mostRunsAtOnce(), "the two workers (bkg.inference.embedding.workers) ran batches side by side");
         } finally {
             clients.shutdown();
         }
@@ -250,7 +255,8 @@ class EmbeddingsTest {
     @Test
     void nativeMemorySettlesUnderManyBatches() throws Exception {
         List<String> batch = IntStream.range(0, 32).mapToObj(i -> "memory check sentence " + i + " of a batch").toList();
-        for (int i = 0; i < 30; i++) {
+        // warm-up: two workers split each request differently, so it takes some batches to meet the shapes
+        for (int i = 0; i < 100; i++) {
             embed(batch);
         }
         long before = outsideTheHeap();
