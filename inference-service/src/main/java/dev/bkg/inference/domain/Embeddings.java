@@ -192,13 +192,12 @@ public class Embeddings {
             } catch (OrtException e) {
                 throw new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' cannot be opened: " + e.getMessage());
             }
-            EmbeddingBatcher batcher = new EmbeddingBatcher(embedding, runtime.embeddingWorkers(), settings.maxBatch(), settings.maxWaitMicros(), waiting,
-                    settings.queueCapacity());
+            EmbeddingBatcher batcher = new EmbeddingBatcher(embedding, runtime.embeddingWorkers(), settings.maxBatch(),
+                    settings.maxWaitMicros(), waiting, settings.queueCapacity());
             loaded.put(model.getId(), batcher);
-            LOG.infof("embedding model %s (%s) loaded in %d ms on %s (%d workers): %d dimensions, %d tokens at most",
-                    model.getName(), model.getId(), (System.nanoTime() - started) / 1_000_000, runtime.provider(),
-                    runtime.embeddingWorkers(), embedding.dimensions,
-                    embedding.maxTokens);
+            LOG.infof("embedding model %s (%s) loaded in %d ms on %s, batches run by %d worker(s): %d dimensions, "
+                    + "%d tokens at most", model.getName(), model.getId(), (System.nanoTime() - started) / 1_000_000,
+                    runtime.provider(), runtime.embeddingWorkers(), embedding.dimensions, embedding.maxTokens);
             return batcher;
         }
     }
