@@ -15,10 +15,7 @@ export const routes: Routes = [
         path: 'plugins/llmserver', loadComponent: () => import('./plugins/plugin-with-tab').then(m => m.PluginWithTab),
         data: { pluginId: 'llmserver', featureTab: 'Chat', featureWhat: 'Chat (llm.chat, /v1/chat/completions)' },
       },
-      {
-        path: 'plugins/rustyface', loadComponent: () => import('./plugins/plugin-with-tab').then(m => m.PluginWithTab),
-        data: { pluginId: 'rustyface', featureTab: 'Faces', featureWhat: 'Face detection and recognition over REST' },
-      },
+      { path: 'plugins/rustyface', loadComponent: () => import('./faces/faces-page').then(m => m.FacesPage) },
       { path: 'plugins/candle', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'candle' } },
       { path: 'plugins/repoagent', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'repoagent' } },
       { path: 'plugins/:pluginId', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard) },

@@ -50,3 +50,16 @@ export interface CreatedKey { id: string; key: string; info: ApiKey; }
 export interface Collection { name: string; embeddingModel: string; dimensions: number; documents: string | number; }
 export interface Hit { id: string; score: number; text: string; metadata: Record<string, string>; label: string; }
 export interface QueryReply { hits: Hit[]; predictedLabel: string; labelConfidence: number; durationUs: string | number; }
+
+/** face-service over the gateway (/api/face): boxes and landmarks in pixels of the original image, origin top left. */
+export interface FaceBox { x: number; y: number; width: number; height: number; }
+export interface FacePoint { x: number; y: number; }
+/** landmarks: right eye, left eye, nose tip, mouth, right ear, left ear (the subject's own right and left). */
+export interface Face { box: FaceBox; score: number; landmarks: FacePoint[]; }
+export interface ImageSize { width: number; height: number; }
+export interface DetectReply { image: ImageSize; detector: string; faces: Face[]; timings?: Record<string, number>; }
+export interface FaceMatch { subject: string; similarity: number; }
+export interface RecognizedFace { face: Face; matches: FaceMatch[]; }
+export interface RecognizeReply { image: ImageSize; threshold: number; faces: RecognizedFace[]; timings?: Record<string, number>; }
+export interface Subject { name: string; face_count: number; created: string; }
+export interface EnrolReply { face_id: string; subject: Subject; face: Face; }

@@ -4,7 +4,7 @@ import { Tabs } from '../shared/tabs';
 import { PluginDashboard } from './plugin-dashboard';
 
 /**
- * A plugin whose own page (chat for llmserver, faces for rustyface) comes with a later issue: its
+ * A plugin whose own page (chat for llmserver) comes with a later issue: its
  * dashboard, and a tab that says what is coming. Route data gives the plugin id and the tab.
  */
 @Component({

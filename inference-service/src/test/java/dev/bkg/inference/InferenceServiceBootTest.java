@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
 
+import dev.bkg.testsupport.ModelServiceBackend;
 import dev.bkg.testsupport.Readiness;
 import dev.bkg.testsupport.ServiceBootContract;
 import io.quarkus.test.common.WithTestResource;

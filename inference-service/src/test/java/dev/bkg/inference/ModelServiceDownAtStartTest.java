@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.bkg.proto.inference.v1.EmbedRequest;
 import dev.bkg.proto.inference.v1.EmbeddingServiceGrpc.EmbeddingServiceBlockingStub;
+import dev.bkg.testsupport.ModelServiceBackend;
 import dev.bkg.testsupport.Readiness;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.common.WithTestResource;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.bkg.inference.ModelServiceBackend;
+import dev.bkg.testsupport.ModelServiceBackend;
 import dev.bkg.proto.inference.v1.EmbedRequest;
 import dev.bkg.proto.inference.v1.EmbedResponse;
 import dev.bkg.proto.inference.v1.EmbeddingModel;

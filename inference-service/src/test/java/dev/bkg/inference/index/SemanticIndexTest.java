@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.bkg.inference.ModelServiceBackend;
+import dev.bkg.testsupport.ModelServiceBackend;
 import dev.bkg.inference.domain.IndexStore;
 import dev.bkg.inference.domain.SemanticIndex;
 import dev.bkg.proto.inference.v1.CompactRequest;

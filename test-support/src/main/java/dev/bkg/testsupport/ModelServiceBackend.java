@@ -1,4 +1,4 @@
-package dev.bkg.inference;
+package dev.bkg.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,11 +9,10 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import dev.bkg.embeddedpostgres.EmbeddedPostgresServer;
-import dev.bkg.testsupport.ServiceProcess;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
- * What inference-service needs, real: an embedded PostgreSQL and model-service as its own process
+ * What a service that runs models (inference, face) needs, real: an embedded PostgreSQL and model-service as its own process
  * from its packaged jar (its model directory in a temporary folder, its built-in models installed
  * at its first start), reached over gRPC as in production.
  */
@@ -26,7 +25,7 @@ public class ModelServiceBackend implements QuarkusTestResourceLifecycleManager 
     @Override
     public Map<String, String> start() {
         try {
-            dir = Files.createTempDirectory("bkg-inference-test");
+            dir = Files.createTempDirectory("bkg-model-backend");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
