@@ -119,6 +119,14 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    Path directory() {
+        return dir;
+    }
+
+    EmbeddedPostgresServer postgres() {
+        return postgres;
+    }
+
     ServiceProcess telemetry() {
         return telemetry;
     }
@@ -147,7 +155,7 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void inject(TestInjector testInjector) {
-        testInjector.injectIntoFields(this, new TestInjector.AnnotatedAndMatchesType(Inject.class, Backends.class));
+        testInjector.injectIntoFields(this, new TestInjector.AnnotatedAndMatchesType(Inject.class, getClass()));
     }
 
     @Override

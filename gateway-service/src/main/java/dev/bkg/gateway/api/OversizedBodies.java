@@ -22,8 +22,9 @@ import io.vertx.ext.web.Router;
 @ApplicationScoped
 public class OversizedBodies {
 
-    /** POST routes that carry many texts: embeddings, and documents for brainml. */
-    static final Pattern BULK = Pattern.compile("/v1/embeddings|/api/brainml/collections/[^/]+/documents");
+    /** POST routes that carry many texts (embeddings, brainml documents) or photos (the face routes). */
+    static final Pattern BULK = Pattern.compile("/v1/embeddings|/api/brainml/collections/[^/]+/documents"
+            + "|/api/face/.+|/api/v1/(detection|recognition|verification)/.+");
 
     private final long limit;
     private final long bulkLimit;
