@@ -237,7 +237,7 @@ test('the chat page says plainly that it is not served yet', async () => {
   await shot('chat');
 });
 
-test('faces: detects a face in a real photo, enrols it, recognises the person in another photo', async () => {
+test('faces: detects a face in a real photo, enrols it, tells another man apart and recognises the enrolled one', async () => {
   test.setTimeout(360_000); // rustyface autostarts with the mesh but may still be starting
   // real photographs from Debian's opencv-doc (installed by .ci/run): one man, then another
   const photos = '/usr/share/doc/opencv-doc/opencv4/html';

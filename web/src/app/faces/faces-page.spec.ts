@@ -48,8 +48,8 @@ describe('FacesPage', () => {
     Object.defineProperty(input, 'files', { value: [file], configurable: true });
     input.dispatchEvent(new Event('change'));
     const detect = http.expectOne(r => r.url === '/api/face/detect');
-    expect(detect.request.params.get('detector')).toBe('back');
-    detect.flush({ image: { width: 800, height: 600 }, detector: 'back', faces: [face(10), face(400)], timings: { detect: 9 } });
+    expect(detect.request.params.get('detector')).toBe('auto');
+    detect.flush({ image: { width: 800, height: 600 }, detector: 'auto', faces: [face(10), face(400)], timings: { detect: 9 } });
     await settled();
 
     const svg = el.querySelector('[data-testid="face-overlay"]')!;

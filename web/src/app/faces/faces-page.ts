@@ -36,6 +36,7 @@ import { FacesStore, LANDMARKS, faceCount, fontSize, labelAt, matchLabel, matchL
             </label>
             <label>detector
               <select [ngModel]="detector" (ngModelChange)="detector = $event; detect()" data-testid="face-detector">
+                <option value="auto">auto (both: close-ups and faces further away)</option>
                 <option value="back">back (faces further away)</option>
                 <option value="front">front (close-ups)</option>
               </select></label>
@@ -170,7 +171,7 @@ export class FacesPage implements OnInit {
   protected readonly matchLabel = matchLabel;
   protected readonly fontSize = fontSize;
   protected readonly faceCount = faceCount;
-  protected detector: 'front' | 'back' = 'back';
+  protected detector: 'auto' | 'front' | 'back' = 'auto';
   protected minScore: number | null = null;
   /** The subject typed for each face row, by row. */
   protected enrolNames: Record<number, string> = {};

@@ -13,7 +13,7 @@ const BASE = '/api/face';
 export const LANDMARKS = ['right eye', 'left eye', 'nose tip', 'mouth', 'right ear', 'left ear'];
 
 /** How the photo is searched for faces; unset fields are left out so the service's defaults apply. */
-export interface DetectOptions { detector?: 'front' | 'back'; minScore?: number | null; limit?: number | null; }
+export interface DetectOptions { detector?: 'auto' | 'front' | 'back'; minScore?: number | null; limit?: number | null; }
 
 /** A face on show, with its matches once recognition has run on the photo (null before). */
 export interface FaceRow { face: Face; matches: FaceMatch[] | null; }
