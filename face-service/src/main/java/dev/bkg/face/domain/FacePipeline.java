@@ -25,6 +25,9 @@ public class FacePipeline {
     private final FaceSettings settings;
     private final FaceModels models;
     private final Semaphore turns = new Semaphore(Runtime.getRuntime().availableProcessors(), true);
+    private final java.util.concurrent.atomic.AtomicLong images = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong facesFound = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong facesEmbedded = new java.util.concurrent.atomic.AtomicLong();
 
     FacePipeline(FaceSettings settings, FaceModels models) {
         this.settings = settings;
@@ -41,6 +44,11 @@ public class FacePipeline {
 
     /** A face and its normalised embedding. */
     public record Embedded(DetectedFace face, float[] vector) {
+    }
+
+    /** Totals since start: images detected in, faces found, faces embedded. */
+    public long[] totals() {
+        return new long[] { images.get(), facesFound.get(), facesEmbedded.get() };
     }
 
     public FaceModels models() {
@@ -76,6 +84,8 @@ public class FacePipeline {
                 used = "auto";
             }
             lap(timings, "detect", started);
+            images.incrementAndGet();
+            facesFound.addAndGet(faces.size());
             return new Detection(decoded, used, faces, timings);
         });
     }
@@ -158,6 +168,7 @@ public class FacePipeline {
             long started = System.nanoTime();
             float[][] vectors = models.embedder().embed(detection.image(), faces);
             lap(detection.timings(), "embed", started);
+            facesEmbedded.addAndGet(faces.size());
             List<Embedded> embedded = new ArrayList<>(faces.size());
             for (int i = 0; i < faces.size(); i++) {
                 embedded.add(new Embedded(faces.get(i), vectors[i]));

@@ -261,6 +261,22 @@ class FacesOnRealPhotosTest {
         return out.toByteArray();
     }
 
+    static double metric(String name) {
+        String page = io.restassured.RestAssured.given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        return page.lines().filter(line -> line.startsWith(name + "{")).mapToDouble(line -> Double.parseDouble(
+                line.substring(line.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void prometheusCountsImagesAndFaces() {
+        double images = metric("bkg_face_images_total");
+        double detected = metric("bkg_face_detected_total");
+        detect(FacePhotos.man1());
+        detect(FacePhotos.coffee());
+        assertEquals(images + 2, metric("bkg_face_images_total"));
+        assertEquals(detected + 1, metric("bkg_face_detected_total"));
+    }
+
     @Test
     void theCapabilitiesAnswerOnThePluginBus() {
         String photo = java.util.Base64.getEncoder().encodeToString(FacePhotos.man1());
