@@ -56,9 +56,18 @@ public final class FaceIndex implements AutoCloseable {
     private int size;
     private final Map<String, Integer> slots = new HashMap<>();
 
+    /** A write to replay into the graph being built: an added face, or a removed one (no vector). */
+    private record Change(String faceId, float[] vector) {
+    }
+
+    /** Writes made while the graph is built are replayed in rounds outside the lock; the last few under it. */
+    private static final int LAST_ROUND = 256;
+    /** An HNSW search looks at this many faces at least: a wider beam, far better recall for little time. */
+    private static final int GRAPH_BEAM = 256;
+
     /** The graph once built (null before); while it is being built, the writes to replay into it. */
     private Graph graph;
-    private List<Runnable> journal;
+    private List<Change> journal;
     private volatile boolean building;
 
     public FaceIndex(int hnswFrom) {
@@ -108,11 +117,10 @@ public final class FaceIndex implements AutoCloseable {
             subjects[size] = subjectId;
             slots.put(faceId, size);
             size++;
-            float[] copy = vector.clone();
             if (graph != null) {
-                graph.add(faceId, copy);
+                graph.add(faceId, vector.clone());
             } else if (journal != null) {
-                journal.add(() -> graph.add(faceId, copy));
+                journal.add(new Change(faceId, vector.clone()));
             }
             startGraph = graph == null && !building && size >= hnswFrom;
             building |= startGraph;
@@ -145,7 +153,7 @@ public final class FaceIndex implements AutoCloseable {
             if (graph != null) {
                 graph.remove(faceId);
             } else if (journal != null) {
-                journal.add(() -> graph.remove(faceId));
+                journal.add(new Change(faceId, null));
             }
         } finally {
             lock.writeLock().unlock();
@@ -180,7 +188,7 @@ public final class FaceIndex implements AutoCloseable {
             if (size == 0 || query.length != dimensions) {
                 return List.of();
             }
-            List<Hit> faces = graph != null ? graph.search(query, facesWanted) : scan(query, facesWanted);
+            List<Hit> faces = graph != null ? graph.search(query, Math.max(facesWanted, GRAPH_BEAM)) : scan(query, facesWanted);
             Map<Long, Hit> bySubject = new LinkedHashMap<>();
             faces.stream().sorted((a, b) -> Float.compare(b.similarity(), a.similarity()))
                     .forEach(hit -> bySubject.putIfAbsent(hit.subjectId(), hit));
@@ -249,26 +257,39 @@ public final class FaceIndex implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 built.add(snapshotIds[i], Arrays.copyOfRange(snapshotVectors, i * dimensions, (i + 1) * dimensions));
             }
-            built.writer.forceMerge(1); // one graph to search, not one per segment
-        } catch (IOException | RuntimeException e) {
+            // the writes made meanwhile, in rounds without the lock (a start adds most of the gallery
+            // after the build began), until few are left to replay under it
+            while (true) {
+                List<Change> round;
+                lock.writeLock().lock();
+                try {
+                    if (journal.size() <= LAST_ROUND) {
+                        journal.forEach(built::apply);
+                        graph = built;
+                        journal = null;
+                        building = false;
+                        break;
+                    }
+                    round = journal;
+                    journal = new ArrayList<>();
+                } finally {
+                    lock.writeLock().unlock();
+                }
+                round.forEach(built::apply);
+            }
+        } catch (RuntimeException e) {
             LOG.error("the face index's HNSW graph could not be built; searches stay exact", e);
             lock.writeLock().lock();
-            journal = null;
-            building = false;
-            lock.writeLock().unlock();
+            try {
+                journal = null;
+                building = false;
+            } finally {
+                lock.writeLock().unlock();
+            }
             built.close();
             return;
         }
-        lock.writeLock().lock();
-        try {
-            graph = built;
-            journal.forEach(Runnable::run);
-            journal = null;
-            building = false;
-        } finally {
-            lock.writeLock().unlock();
-        }
-        LOG.infof("face index: HNSW graph over %d faces built in %d ms; searches use it from now on", count,
+        LOG.infof("face index: HNSW graph over %d faces built in %d ms; searches use it from now on", size(),
                 (System.nanoTime() - started) / 1_000_000);
     }
 
@@ -308,6 +329,14 @@ public final class FaceIndex implements AutoCloseable {
                 writer.addDocument(document);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+        }
+
+        void apply(Change change) {
+            if (change.vector() == null) {
+                remove(change.faceId());
+            } else {
+                add(change.faceId(), change.vector());
             }
         }
 

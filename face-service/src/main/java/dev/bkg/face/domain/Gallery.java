@@ -117,6 +117,13 @@ public class Gallery {
                 .toList();
     }
 
+    /** One subject with its face count (NOT_FOUND when there is none by that name). */
+    public Subject subject(String name) {
+        ready();
+        SubjectRecord subject = existing(name);
+        return new Subject(subject.name, (int) store.faceCount(subject.id), subject.createdAt);
+    }
+
     public Subject createSubject(String name) {
         ready();
         String checked = checkedName(name);

@@ -186,7 +186,7 @@ public class FaceGrpcService extends MutinyFaceServiceGrpc.FaceServiceImplBase {
         return call(() -> {
             byte[] bytes = image(request.getImage());
             FacePipeline.Options options = new FacePipeline.Options(request.getDetector(), request.getMinConfidence(), 0);
-            gallery.faces(request.getSubject()); // an unknown subject is refused before any model runs
+            gallery.subject(request.getSubject()); // an unknown subject is refused before any model runs
             FacePipeline.Embedded face;
             if (request.hasBox()) {
                 Box box = request.getBox();
@@ -195,9 +195,7 @@ public class FaceGrpcService extends MutinyFaceServiceGrpc.FaceServiceImplBase {
                 face = pipeline.embedLargest(pipeline.detect(bytes, options));
             }
             Gallery.StoredFace stored = gallery.enrol(request.getSubject(), face, bytes);
-            Gallery.Subject subject = gallery.subjects().stream().filter(s -> s.name().equals(stored.subject())).findFirst()
-                    .orElseThrow(() -> new Refusal(Refusal.Reason.NOT_FOUND, "no subject '" + stored.subject() + "'"));
-            return AddSubjectFaceResponse.newBuilder().setFaceId(stored.id()).setSubject(subject(subject))
+            return AddSubjectFaceResponse.newBuilder().setFaceId(stored.id()).setSubject(subject(gallery.subject(stored.subject())))
                     .setFace(face(face.face())).build();
         });
     }
