@@ -67,6 +67,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(500, {"error": "tiny failed on purpose"})
         if capability == "tiny.bad":
             return self.reply(400, {"error": "tiny says the payload is wrong"})
+        if capability == "tiny.later":
+            return self.reply(501, {"error": "not built yet"})
         self.reply(404, {"error": "unknown capability " + capability})
 
 

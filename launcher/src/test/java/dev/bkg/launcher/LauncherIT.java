@@ -103,6 +103,17 @@ class LauncherIT {
         JsonNode vectors = JSON.readTree(embedded.body()).get("embeddings");
         assertEquals(2, vectors.size(), embedded.body());
         assertEquals(384, vectors.get(0).size());
+        // and the face plugin serves its capabilities on the bus too
+        String photo = java.util.Base64.getEncoder().encodeToString(java.nio.file.Files.readAllBytes(
+                java.nio.file.Path.of("/usr/share/doc/opencv-doc/opencv4/html/227943776_1.jpg")));
+        HttpResponse<String> detected = post(http, gateway + "/api/capabilities/rustyface.face.detect", token,
+                "{\"image\":\"" + photo + "\"}");
+        assertEquals(200, detected.statusCode(), detected.body());
+        assertEquals(1, JSON.readTree(detected.body()).get("faces").size(), detected.body());
+        // a capability declared but not built yet is a 501 naming it, not a plugin failure (502)
+        HttpResponse<String> chat = post(http, gateway + "/api/capabilities/llm.chat", token, "{}");
+        assertEquals(501, chat.statusCode(), chat.body());
+        assertTrue(chat.body().contains("llm.chat"), chat.body());
 
         MeshUnderTest.Result second = mesh.bkg(Duration.ofSeconds(60), "up", "--detach");
         assertEquals(3, second.exit(), second.output());

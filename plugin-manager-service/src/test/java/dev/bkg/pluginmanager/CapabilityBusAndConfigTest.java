@@ -53,6 +53,10 @@ class CapabilityBusAndConfigTest {
         assertEquals("plugin 'tiny' failed: tiny failed on purpose", failed.getDescription());
         assertEquals(Status.Code.INVALID_ARGUMENT, invokeFails("tiny.bad", "{}").getCode());
         assertEquals(Status.Code.INVALID_ARGUMENT, invokeFails("tiny.echo", "{not json").getCode());
+        // declared, not served: UNIMPLEMENTED naming the capability (the gateway's 501), not a plugin failure
+        Status later = invokeFails("tiny.later", "{}");
+        assertEquals(Status.Code.UNIMPLEMENTED, later.getCode());
+        assertEquals("plugin 'tiny' does not implement 'tiny.later': not built yet", later.getDescription());
     }
 
     @Test

@@ -25,7 +25,7 @@ public class TestRegistry implements QuarkusTestResourceLifecycleManager {
         String tiny = "\"python3 " + TINY + "\"";
         String fast = "\"restart\": {\"maxRestarts\": 2, \"backoffBaseMs\": 300, \"backoffCapMs\": 1000}, \"stopGraceSeconds\": 1";
         String json = "{\"plugins\": [\n"
-                + plugin("tiny", tiny, "[\"tiny.echo\", \"tiny.fail\", \"tiny.bad\"]",
+                + plugin("tiny", tiny, "[\"tiny.echo\", \"tiny.fail\", \"tiny.bad\", \"tiny.later\"]",
                         "{\"TINY_HEALTH_FILE\": \"" + HEALTH_FILE + "\", \"TINY_CHILD\": \"1\"}", fast
                                 + ", \"configSchema\": {\"type\": \"object\", \"additionalProperties\": false, \"properties\": {"
                                 + "\"greeting\": {\"type\": \"string\", \"maxLength\": 20, \"x-env\": \"TINY_GREETING\"},"

@@ -34,6 +34,8 @@ public final class GrpcProblems {
             case PERMISSION_DENIED -> ProblemException.forbidden(detail);
             case NOT_FOUND -> new ProblemException(404, "Not Found", detail);
             case ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED -> new ProblemException(409, "Conflict", detail);
+            // a capability a plugin declares but does not serve (yet)
+            case UNIMPLEMENTED -> new ProblemException(501, "Not Implemented", detail);
             case RESOURCE_EXHAUSTED -> new ProblemException(429, "Too Many Requests", detail)
                     .header("Retry-After", RETRY_AFTER_SECONDS);
             // a status the service sent has no local cause; a transport failure (the service is down) has one

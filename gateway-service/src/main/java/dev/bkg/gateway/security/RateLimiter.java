@@ -1,14 +1,15 @@
 package dev.bkg.gateway.security;
 
-import java.util.concurrent.ConcurrentHashMap;
-
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import dev.bkg.tokenbuckets.TokenBuckets;
+
 /**
  * Token buckets per caller (a key, a session's user, or a client address on public routes):
- * {@code limit} requests a minute, refilled continuously, bursts up to the limit.
+ * {@code limit} requests a minute, refilled continuously, bursts up to the limit; bounded in
+ * memory without a flood of new callers resetting anyone's budget (see {@link TokenBuckets}).
  */
 @ApplicationScoped
 public class RateLimiter {
@@ -19,12 +20,14 @@ public class RateLimiter {
 
     private final int defaultPerMinute;
     private final int anonymousPerMinute;
-    private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final TokenBuckets buckets;
 
     RateLimiter(@ConfigProperty(name = "bkg.gateway.rate-limit-per-minute", defaultValue = "600") int defaultPerMinute,
-            @ConfigProperty(name = "bkg.gateway.anonymous-rate-limit-per-minute", defaultValue = "30") int anonymousPerMinute) {
+            @ConfigProperty(name = "bkg.gateway.anonymous-rate-limit-per-minute", defaultValue = "30") int anonymousPerMinute,
+            @ConfigProperty(name = "bkg.gateway.rate-limit-max-keys", defaultValue = "200000") long maxKeys) {
         this.defaultPerMinute = defaultPerMinute;
         this.anonymousPerMinute = anonymousPerMinute;
+        this.buckets = new TokenBuckets(maxKeys);
     }
 
     public Decision forCaller(CallerPrincipal caller) {
@@ -37,36 +40,9 @@ public class RateLimiter {
     }
 
     private Decision take(String subject, int limit) {
-        if (buckets.size() > 200_000) {
-            buckets.clear(); // bounded memory whatever the traffic; only forgets spent budgets
-        }
-        // a changed limit (a new key with the same subject cannot happen; a config change can) starts a fresh bucket
-        Bucket bucket = buckets.compute(subject, (k, b) -> b == null || b.limit != limit ? new Bucket(limit) : b);
-        return bucket.take(System.nanoTime());
-    }
-
-    private static final class Bucket {
-        final int limit;
-        private final double refillPerNano;
-        private double tokens;
-        private long last;
-
-        Bucket(int limit) {
-            this.limit = limit;
-            this.refillPerNano = limit / 60e9;
-            this.tokens = limit;
-            this.last = System.nanoTime();
-        }
-
-        synchronized Decision take(long now) {
-            tokens = Math.min(limit, tokens + (now - last) * refillPerNano);
-            last = now;
-            boolean allowed = tokens >= 1;
-            if (allowed) {
-                tokens -= 1;
-            }
-            long reset = (long) Math.ceil((allowed ? limit - tokens : 1 - tokens) / refillPerNano / 1e9);
-            return new Decision(allowed, limit, (int) Math.floor(tokens), Math.max(1, reset));
-        }
+        TokenBuckets.Taken taken = buckets.take(subject, limit);
+        // reset: when the budget is whole again (allowed), or when the next request may pass (refused)
+        long reset = (long) Math.ceil((taken.allowed() ? taken.untilFull() : taken.untilNext()).toNanos() / 1e9);
+        return new Decision(taken.allowed(), limit, taken.remaining(), Math.max(1, reset));
     }
 }

@@ -87,7 +87,9 @@ public final class EmbeddingModel implements AutoCloseable {
         String tokenizerFile = model.getFilesList().stream().map(f -> f.getName())
                 .filter(n -> n.equals("tokenizer.json") || n.endsWith("/tokenizer.json")).findFirst()
                 .orElseThrow(() -> new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' has no tokenizer.json"));
+        // both files fetched before any native object exists: a failed fetch leaks nothing
         Path tokenizerPath = store.file(model, tokenizerFile);
+        Path graphPath = store.file(model, graph);
         int max = maxTokens.orElseGet(() -> declaredMaxLength(tokenizerPath));
         HuggingFaceTokenizer tokenizer;
         try {
@@ -99,7 +101,13 @@ public final class EmbeddingModel implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        OrtSession session = runtime.open(store.file(model, graph));
+        OrtSession session;
+        try {
+            session = runtime.open(graphPath);
+        } catch (RuntimeException | OrtException e) {
+            tokenizer.close();
+            throw e;
+        }
         try {
             return new EmbeddingModel(model, tokenizer, max, session, runtime);
         } catch (RuntimeException | OrtException e) {

@@ -29,7 +29,8 @@ import io.smallrye.mutiny.Uni;
  * The plugin bus: a capability call goes to a running plugin that declares it, over the plugin
  * contract — gRPC {@code bkg.plugin.v1.Plugin/Invoke} or HTTP {@code POST /invoke/{capability}}.
  * Unknown capability: NOT_FOUND; provider not running: UNAVAILABLE naming it; the plugin's own
- * client errors keep their code; any other plugin failure: UNKNOWN with the plugin's message.
+ * client errors keep their code; a capability the plugin does not implement: UNIMPLEMENTED naming it; any
+ * other plugin failure: UNKNOWN with the plugin's message.
  */
 @ApplicationScoped
 public class CapabilityBus {
@@ -89,7 +90,7 @@ public class CapabilityBus {
                 .setRequestId(requestId == null ? "" : requestId).setPrincipal(principal == null ? "" : principal).build();
         return MutinyPluginGrpc.newMutinyStub(channel).withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .invoke(request).map(r -> r.getPayloadJson())
-                .onFailure(StatusRuntimeException.class).transform(e -> fromPlugin(spec.id(), Status.fromThrowable(e)));
+                .onFailure(StatusRuntimeException.class).transform(e -> fromPlugin(spec.id(), capability, Status.fromThrowable(e)));
     }
 
     private Uni<String> viaHttp(PluginSpec spec, String capability, String payload, String requestId, String principal) {
@@ -105,14 +106,17 @@ public class CapabilityBus {
                     if (response.statusCode() / 100 == 2) {
                         return response.body();
                     }
-                    throw fromPlugin(spec.id(), httpStatus(response.statusCode()).withDescription(errorText(response.body())));
+                    throw fromPlugin(spec.id(), capability, httpStatus(response.statusCode()).withDescription(errorText(response.body())));
                 });
     }
 
     /** The plugin's client errors keep their meaning (and its words, after its name); anything else is the plugin failing. */
-    private static StatusRuntimeException fromPlugin(String pluginId, Status status) {
+    private static StatusRuntimeException fromPlugin(String pluginId, String capability, Status status) {
         String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
         return switch (status.getCode()) {
+            // declared but not served (yet): the caller learns which capability, not that the plugin broke
+            case UNIMPLEMENTED -> Status.UNIMPLEMENTED.withDescription("plugin '" + pluginId + "' does not implement '"
+                    + capability + "': " + detail).asRuntimeException();
             case INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, UNAUTHENTICATED, RESOURCE_EXHAUSTED ->
                 status.withDescription("plugin '" + pluginId + "': " + detail).asRuntimeException();
             case UNAVAILABLE -> Status.UNAVAILABLE.withDescription("plugin '" + pluginId + "' is not reachable: " + detail)
@@ -131,6 +135,7 @@ public class CapabilityBus {
             case 404 -> Status.NOT_FOUND;
             case 409 -> Status.FAILED_PRECONDITION;
             case 429 -> Status.RESOURCE_EXHAUSTED;
+            case 501 -> Status.UNIMPLEMENTED;
             default -> Status.UNKNOWN;
         };
     }
