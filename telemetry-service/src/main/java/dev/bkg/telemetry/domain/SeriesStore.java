@@ -142,11 +142,17 @@ public final class SeriesStore {
         return resolutions.stream().map(r -> new Ring(r.step().toMillis(), r.slots())).toArray(Ring[]::new);
     }
 
-    /** Frees the series that received nothing for the longest window (their data has aged out). */
+    /**
+     * Frees the series that received nothing for the longest window (their data has aged out), and
+     * forgets the sources left without a series, so the source list stays as bounded as the series.
+     */
     private synchronized int evictQuiet(long nowMs) {
         long cutoff = nowMs - oldest().toMillis();
         int before = series.size();
         series.values().removeIf(s -> s.lastEpochMs() < cutoff);
+        java.util.Set<String> live = new java.util.HashSet<>();
+        series.keySet().forEach(key -> live.add(key.source));
+        sources.keySet().retainAll(live);
         return before - series.size();
     }
 

@@ -144,4 +144,18 @@ class SeriesStoreTest {
         assertThrows(IllegalArgumentException.class, () -> store.query("p1", "a", Map.of(), now, now - 1000, 0,
                 Aggregation.MEAN, now));
     }
+
+    @Test
+    void sourcesWhoseSeriesAgedOutAreForgottenWithThem() {
+        SeriesStore store = store(2);
+        for (String source : List.of("gone-1", "gone-2")) {
+            assertNull(store.add(Sample.newBuilder().setSource(source).setKind("plugin").setMetric("up").setValue(1)
+                    .setTimestampEpochMs(T0).build(), T0));
+        }
+        long later = T0 + Duration.ofHours(25).toMillis(); // past the longest window
+        assertNull(store.add(Sample.newBuilder().setSource("fresh").setKind("plugin").setMetric("up").setValue(1)
+                .setTimestampEpochMs(later).build(), later));
+        assertEquals(List.of("fresh"), store.sources().stream().map(SeriesStore.SourceInfo::source).toList());
+        assertTrue(!store.knows("gone-1") && !store.knows("gone-2"));
+    }
 }
