@@ -48,32 +48,7 @@ public class FaceModels {
     }
 
     void start(@Observes StartupEvent started) {
-        Thread loader = new Thread(this::loadUntilLoaded, "face-models-loader");
-        loader.setDaemon(true);
-        loader.start();
-    }
-
-    private void loadUntilLoaded() {
-        long waitMs = 500;
-        while (!closed) {
-            try {
-                load();
-                problem = null;
-                return;
-            } catch (Exception e) {
-                String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                if (!reason.equals(problem)) {
-                    LOG.warnf("face models not loaded yet (%s); retrying", reason);
-                }
-                problem = reason;
-            }
-            try {
-                Thread.sleep(waitMs);
-            } catch (InterruptedException e) {
-                return;
-            }
-            waitMs = Math.min(waitMs * 2, 10_000);
-        }
+        RetriedStart.begin("face-models-loader", "the face models are not loaded yet", this::load, p -> problem = p, () -> closed);
     }
 
     private void load() throws Exception {

@@ -60,41 +60,24 @@ public class Gallery {
     }
 
     void start(@Observes StartupEvent started) {
-        Thread loader = new Thread(this::loadUntilLoaded, "face-gallery-loader");
-        loader.setDaemon(true);
-        loader.start();
+        RetriedStart.begin("face-gallery-loader", "the gallery cannot be read from the database", this::load, p -> problem = p,
+                () -> closed);
     }
 
-    private void loadUntilLoaded() {
-        long waitMs = 500;
-        while (!closed) {
-            try {
-                long started = System.nanoTime();
-                store.subjects().forEach(s -> names.put(s.id, s.name));
-                String after = "";
-                int faces = 0;
-                for (List<FaceRecord> page = store.page(after, PAGE); !page.isEmpty(); page = store.page(after, PAGE)) {
-                    for (FaceRecord face : page) {
-                        index.add(face.id, face.subjectId, vector(face.embedding));
-                        after = face.id;
-                        faces++;
-                    }
-                }
-                problem = null;
-                LOG.infof("face gallery loaded: %d subjects, %d faces in %d ms", names.size(), faces,
-                        (System.nanoTime() - started) / 1_000_000);
-                return;
-            } catch (RuntimeException e) {
-                problem = "the gallery cannot be read from the database (" + e.getMessage() + ")";
-                LOG.warn(problem + "; retrying");
+    private void load() {
+        long started = System.nanoTime();
+        store.subjects().forEach(s -> names.put(s.id, s.name));
+        String after = "";
+        int faces = 0;
+        for (List<FaceRecord> page = store.page(after, PAGE); !page.isEmpty(); page = store.page(after, PAGE)) {
+            for (FaceRecord face : page) {
+                index.add(face.id, face.subjectId, vector(face.embedding));
+                after = face.id;
+                faces++;
             }
-            try {
-                Thread.sleep(waitMs);
-            } catch (InterruptedException e) {
-                return;
-            }
-            waitMs = Math.min(waitMs * 2, 10_000);
         }
+        LOG.infof("face gallery loaded: %d subjects, %d faces in %d ms", names.size(), faces,
+                (System.nanoTime() - started) / 1_000_000);
     }
 
     /** Null once loaded; else why not. */

@@ -3,15 +3,14 @@ package dev.bkg.face.grpc;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 
 import dev.bkg.face.domain.FaceModels;
 import dev.bkg.face.domain.Gallery;
 import dev.bkg.proto.face.v1.DetectRequest;
 import dev.bkg.proto.face.v1.EmbedRequest;
 import dev.bkg.proto.face.v1.RecognizeRequest;
+import dev.bkg.proto.plugin.TypedPayloads;
 import dev.bkg.proto.plugin.v1.Capability;
 import dev.bkg.proto.plugin.v1.DescribeRequest;
 import dev.bkg.proto.plugin.v1.DescribeResponse;
@@ -90,27 +89,13 @@ public class RustyfacePluginService extends MutinyPluginGrpc.PluginImplBase {
                 default -> throw Status.UNIMPLEMENTED.withDescription("rustyface does not provide " + request.getCapability())
                         .asRuntimeException();
             };
-            return reply.map(RustyfacePluginService::asJson);
+            return reply.map(TypedPayloads::reply);
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(Statuses.of(e));
         }
     }
 
-    private static InvokeResponse asJson(Message message) {
-        try {
-            return InvokeResponse.newBuilder().setPayloadJson(JsonFormat.printer().print(message)).build();
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    @SuppressWarnings("unchecked")
     private static <T extends Message> T parse(ObjectNode body, Message.Builder builder) {
-        try {
-            JsonFormat.parser().merge(body.toString(), builder);
-            return (T) builder.build();
-        } catch (InvalidProtocolBufferException e) {
-            throw Status.INVALID_ARGUMENT.withDescription("payload does not fit the request: " + e.getMessage()).asRuntimeException();
-        }
+        return TypedPayloads.parse(body.toString(), builder);
     }
 }

@@ -52,6 +52,7 @@ import io.smallrye.mutiny.Uni;
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON)
 @RequiresScope("face")
+@Blocking // images are read from uploads and decoded from base64: worker threads, never the event loop
 public class CompreFaceResource {
 
     private final FaceClient faces;
@@ -75,14 +76,12 @@ public class CompreFaceResource {
     @POST
     @Path("/detection/detect")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> detectUpload(@RestForm("file") FileUpload file, @Context UriInfo uri) {
         return detect(FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }
 
     private Uni<ObjectNode> detect(Image image, FaceInput input) {
-        DetectRequest request = DetectRequest.newBuilder().setImage(image).setMinConfidence(input.number("det_prob_threshold", 0))
-                .setMaxFaces(input.integer("limit", 0)).setTimings(input.flag("status")).build();
+        DetectRequest request = FaceResource.detectRequest(image, input);
         return noFaceIsBadRequest(faces.call(s -> s.detect(request))).map(reply -> {
             ObjectNode out = json.createObjectNode();
             ArrayNode result = out.putArray("result");
@@ -104,7 +103,6 @@ public class CompreFaceResource {
     @POST
     @Path("/recognition/recognize")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> recognizeUpload(@RestForm("file") FileUpload file, @Context UriInfo uri) {
         return recognize(FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }
@@ -172,7 +170,6 @@ public class CompreFaceResource {
     @POST
     @Path("/recognition/faces")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> addFaceUpload(@QueryParam("subject") String subject, @RestForm("file") FileUpload file,
             @Context UriInfo uri) {
         return addFace(subject, FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
@@ -232,7 +229,6 @@ public class CompreFaceResource {
     @POST
     @Path("/verification/verify")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> verifyUpload(@RestForm("source_image") FileUpload source, @RestForm("target_image") FileUpload target,
             @Context UriInfo uri) {
         return verify(FaceInput.image(source, "source_image"), FaceInput.image(target, "target_image"),

@@ -52,6 +52,7 @@ import io.smallrye.mutiny.Uni;
 @Path("/api/face")
 @Produces(MediaType.APPLICATION_JSON)
 @RequiresScope("face")
+@Blocking // images are read from uploads and decoded from base64: worker threads, never the event loop
 public class FaceResource {
 
     private final FaceClient faces;
@@ -73,15 +74,12 @@ public class FaceResource {
     @POST
     @Path("/detect")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> detectUpload(@RestForm("file") FileUpload file, @Context UriInfo uri) {
         return detect(FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }
 
     private Uni<ObjectNode> detect(Image image, FaceInput input) {
-        DetectRequest request = DetectRequest.newBuilder().setImage(image).setDetector(text(input, "detector"))
-                .setMinConfidence(input.number("det_prob_threshold", 0)).setMaxFaces(input.integer("limit", 0))
-                .setTimings(input.flag("status")).build();
+        DetectRequest request = detectRequest(image, input);
         return faces.call(s -> s.detect(request)).map(reply -> {
             ObjectNode out = json.createObjectNode();
             out.set("image", FaceViews.image(reply.getImageWidth(), reply.getImageHeight()));
@@ -104,7 +102,6 @@ public class FaceResource {
     @POST
     @Path("/embed")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> embedUpload(@RestForm("file") FileUpload file, @Context UriInfo uri) {
         return embed(FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }
@@ -142,7 +139,6 @@ public class FaceResource {
     @POST
     @Path("/recognize")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> recognizeUpload(@RestForm("file") FileUpload file, @Context UriInfo uri) {
         return recognize(FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }
@@ -165,6 +161,12 @@ public class FaceResource {
         });
     }
 
+    static DetectRequest detectRequest(Image image, FaceInput input) {
+        return DetectRequest.newBuilder().setImage(image).setDetector(text(input, "detector"))
+                .setMinConfidence(input.number("det_prob_threshold", 0)).setMaxFaces(input.integer("limit", 0))
+                .setTimings(input.flag("status")).build();
+    }
+
     static RecognizeRequest recognizeRequest(Image image, FaceInput input) {
         return RecognizeRequest.newBuilder().setImage(image).setDetector(text(input, "detector"))
                 .setMinConfidence(input.number("det_prob_threshold", 0)).setMaxFaces(input.integer("limit", 0))
@@ -183,7 +185,6 @@ public class FaceResource {
     @POST
     @Path("/verify")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<ObjectNode> verifyUpload(@RestForm("source_image") FileUpload source, @RestForm("target_image") FileUpload target,
             @Context UriInfo uri) {
         return verify(FaceInput.image(source, "source_image"), FaceInput.image(target, "target_image"),
@@ -255,7 +256,6 @@ public class FaceResource {
     @POST
     @Path("/subjects/{name}/faces")
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    @Blocking
     public Uni<Response> enrolUpload(@PathParam("name") String name, @RestForm("file") FileUpload file, @Context UriInfo uri) {
         return enrol(name, FaceInput.image(file, "file"), new FaceInput(null, uri.getQueryParameters()));
     }

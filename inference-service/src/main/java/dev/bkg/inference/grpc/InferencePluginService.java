@@ -19,10 +19,9 @@ import dev.bkg.proto.plugin.v1.HealthResponse;
 import dev.bkg.proto.plugin.v1.InvokeRequest;
 import dev.bkg.proto.plugin.v1.InvokeResponse;
 import dev.bkg.proto.plugin.v1.MutinyPluginGrpc;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 
+import dev.bkg.proto.plugin.TypedPayloads;
 import dev.bkg.proto.inference.v1.CompactRequest;
 import dev.bkg.proto.inference.v1.CreateCollectionRequest;
 import dev.bkg.proto.inference.v1.DeleteDocumentsRequest;
@@ -144,23 +143,11 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
                 };
             }
         };
-        return reply.map(message -> {
-            try {
-                return InvokeResponse.newBuilder().setPayloadJson(JsonFormat.printer().print(message)).build();
-            } catch (InvalidProtocolBufferException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        return reply.map(TypedPayloads::reply);
     }
 
-    @SuppressWarnings("unchecked")
     private static <T extends Message> T parse(ObjectNode body, Message.Builder builder) {
-        try {
-            JsonFormat.parser().merge(body.toString(), builder);
-            return (T) builder.build();
-        } catch (InvalidProtocolBufferException e) {
-            throw Status.INVALID_ARGUMENT.withDescription("payload does not fit the request: " + e.getMessage()).asRuntimeException();
-        }
+        return TypedPayloads.parse(body.toString(), builder);
     }
 
     /** {"input": "text" | ["texts"], "model"?, "normalize"? (true), "truncate"? (true)} → vectors and usage. */
