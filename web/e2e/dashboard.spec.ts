@@ -1,4 +1,4 @@
-import { BrowserContext, Page, expect, test } from '@playwright/test';
+import { BrowserContext, Locator, Page, expect, test } from '@playwright/test';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 
@@ -229,11 +229,83 @@ test('edits a plugin config in the form made from its schema, with field errors'
   await expect(page.getByTestId('config-form').getByTestId('config-maxBodyBytes')).toHaveValue('8388608');
 });
 
-test('the chat page says plainly that it is not served yet', async () => {
+test('chat: streams a reply from a chat model, shows tokens/s, and stops on demand', async () => {
+  test.setTimeout(480_000); // llmserver autostarts with the mesh but may still be starting; the model loads on first use
+  const model = process.env['BKG_E2E_CHAT_MODEL'] ?? '';
+  expect(model, 'BKG_E2E_CHAT_MODEL names the chat model the harness installed').not.toBe('');
   await page.goto('/chat');
   await expect(page).toHaveURL(/\/plugins\/llmserver$/);
   await page.getByRole('tab', { name: 'Chat' }).click();
-  await expect(page.getByTestId('not-yet')).toContainText('not served by the gateway yet');
+  await expect(page.getByRole('tab', { name: 'Chat' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('chat-state')).toHaveText('RUNNING', { timeout: 150_000 });
+  await page.getByTestId('chat-model').selectOption(model); // waits for the list from /v1/models
+
+  const input = page.getByTestId('chat-input');
+  const notice = page.getByTestId('chat-notice');
+  const replies = page.locator('[data-testid="chat-message"][data-role="assistant"]');
+  /** Sends with Enter; the gateway's answer, and the reply streaming in once it accepted (200), else null. */
+  const ask = async (text: string) => {
+    const before = await replies.count();
+    await input.fill(text);
+    const answered = page.waitForResponse(r => r.url().endsWith('/v1/chat/completions') && r.request().method() === 'POST',
+      { timeout: 120_000 });
+    await input.press('Enter');
+    const response = await answered;
+    return { response, reply: response.status() === 200 ? replies.nth(before) : null };
+  };
+  /** A refused send must be a passing one (busy, or the model still loading): wait, then ask again. */
+  const refused = async (status: number) => {
+    expect([429, 503], `the send was refused: ${(await notice.allTextContents()).join(' ')}`).toContain(status);
+    await page.waitForTimeout(5_000);
+  };
+  const ended = /^(done|stopped|error)$/;
+
+  // a reply streams in, then its figures; random weights may draw an end token first, so an empty reply is asked again
+  let first: Locator | null = null;
+  for (let attempt = 1; attempt <= 5 && !first; attempt++) {
+    const { response, reply } = await ask('Hello there');
+    if (!reply) {
+      await refused(response.status());
+      continue;
+    }
+    await expect(page.locator('[data-testid="chat-message"][data-role="user"]').last()).toHaveText(/Hello there/);
+    await expect(reply).toHaveAttribute('data-state', ended, { timeout: 120_000 });
+    expect(await reply.getAttribute('data-state'), (await notice.allTextContents()).join(' ')).toBe('done');
+    if ((await reply.getByTestId('chat-text').textContent() ?? '').trim()) {
+      first = reply;
+    }
+  }
+  expect(first, 'a reply with text within five tries').not.toBeNull();
+  await expect(first!.getByTestId('chat-stats')).toContainText('tokens/s');
+  await expect(page.getByTestId('chat-stop')).toHaveCount(0);
+
+  // a long reply (max tokens 2000), stopped once some text has come: the text so far stays, marked stopped
+  await page.getByTestId('chat-settings').click();
+  await page.getByTestId('chat-setting-max_tokens').fill('2000');
+  let stopped: Locator | null = null;
+  for (let attempt = 1; attempt <= 5 && !stopped; attempt++) {
+    const { response, reply } = await ask('Tell me a long story, please.');
+    if (!reply) {
+      await refused(response.status());
+      continue;
+    }
+    expect(response.request().postDataJSON()).toEqual(expect.objectContaining({ model, stream: true, max_tokens: 2000 }));
+    const text = reply.getByTestId('chat-text');
+    await expect.poll(async () => /\S/.test(await text.textContent() ?? '') || await reply.getAttribute('data-state') !== 'streaming',
+      { timeout: 120_000 }).toBe(true);
+    // the Stop button is gone if the reply has already ended by itself (then it is asked again)
+    await page.getByTestId('chat-stop').click({ timeout: 5_000 }).catch(() => undefined);
+    await expect(reply).toHaveAttribute('data-state', ended, { timeout: 30_000 });
+    if (await reply.getAttribute('data-state') === 'stopped' && /\S/.test(await text.textContent() ?? '')) {
+      stopped = reply;
+    }
+  }
+  expect(stopped, 'a reply stopped while it streamed within five tries').not.toBeNull();
+  await expect(stopped!.getByTestId('chat-stopped')).toHaveText('stopped');
+  await expect(stopped!.getByTestId('chat-stats')).toContainText('stopped');
+  await expect(page.getByTestId('chat-stop')).toHaveCount(0);
+  await input.fill('one more');
+  await expect(page.getByTestId('chat-send')).toBeEnabled();
   await shot('chat');
 });
 

@@ -11,10 +11,7 @@ export const routes: Routes = [
       { path: 'users', loadComponent: () => import('./users/users-page').then(m => m.UsersPage) },
       { path: 'plugins/apikeys', loadComponent: () => import('./keys/keys-page').then(m => m.KeysPage) },
       { path: 'plugins/brainml', loadComponent: () => import('./brainml/brainml-page').then(m => m.BrainmlPage) },
-      {
-        path: 'plugins/llmserver', loadComponent: () => import('./plugins/plugin-with-tab').then(m => m.PluginWithTab),
-        data: { pluginId: 'llmserver', featureTab: 'Chat', featureWhat: 'Chat (llm.chat, /v1/chat/completions)' },
-      },
+      { path: 'plugins/llmserver', loadComponent: () => import('./chat/chat-page').then(m => m.ChatPage) },
       { path: 'plugins/rustyface', loadComponent: () => import('./faces/faces-page').then(m => m.FacesPage) },
       { path: 'plugins/candle', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'candle' } },
       { path: 'plugins/repoagent', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'repoagent' } },

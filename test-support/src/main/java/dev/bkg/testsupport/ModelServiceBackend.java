@@ -34,6 +34,8 @@ public class ModelServiceBackend implements QuarkusTestResourceLifecycleManager 
                 "QUARKUS_DATASOURCE_REACTIVE_URL", postgres.reactiveUrl(),
                 "QUARKUS_DATASOURCE_USERNAME", EmbeddedPostgresServer.USER,
                 "BKG_MODELS_DIR", dir.resolve("models").toString(),
+                // test models are pulled from a local server (HuggingFaceRepoServer), a loopback address
+                "BKG_MODELS_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1",
                 "BKG_TELEMETRY_REPORT_ENABLED", "false"));
         startModelService();
         return Map.of("quarkus.datasource.reactive.url", postgres.reactiveUrl(),

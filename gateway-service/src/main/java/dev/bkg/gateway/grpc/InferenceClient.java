@@ -6,14 +6,17 @@ import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.bkg.peerhealth.PeerReconnect;
+import dev.bkg.proto.inference.v1.MutinyChatServiceGrpc.MutinyChatServiceStub;
 import dev.bkg.proto.inference.v1.MutinyEmbeddingServiceGrpc.MutinyEmbeddingServiceStub;
 import dev.bkg.proto.inference.v1.MutinyIndexServiceGrpc.MutinyIndexServiceStub;
 import io.quarkus.grpc.GrpcClient;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
- * The gateway's clients of inference-service: typed embeddings (role llm, plugin llmserver) and
- * the semantic index (role index, plugin brainml, its own process); deadlines, problems.
+ * The gateway's clients of inference-service: typed embeddings and chat (role llm, plugin llmserver)
+ * and the semantic index (role index, plugin brainml, its own process); deadlines, problems.
  */
 @ApplicationScoped
 public class InferenceClient {
@@ -22,13 +25,29 @@ public class InferenceClient {
     /** Train and reindex rebuild a whole collection's graph: minutes at 100k documents on two cores. */
     static final Duration REBUILD_DEADLINE = Duration.ofMinutes(20);
 
+    /** A reply is bounded by max tokens and the context window; this only stops a generation nobody ends. */
+    static final Duration CHAT_DEADLINE = Duration.ofMinutes(30);
+
     private final MutinyEmbeddingServiceStub embeddings;
+    private final MutinyChatServiceStub chat;
     private final MutinyIndexServiceStub brainml;
 
     InferenceClient(@GrpcClient("inference") MutinyEmbeddingServiceStub embeddings,
-            @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
+            @GrpcClient("inference") MutinyChatServiceStub chat, @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
         this.embeddings = embeddings;
+        this.chat = chat;
         this.brainml = brainml;
+    }
+
+    public <T> Uni<T> chat(Function<MutinyChatServiceStub, Uni<T>> rpc) {
+        return GrpcProblems.asProblems(rpc.apply(chat.withDeadlineAfter(CHAT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)), chat,
+                "inference-service (llmserver)");
+    }
+
+    /** A chat token stream; failures stay gRPC statuses (the caller tells a failure before the first chunk from one after). */
+    public <T> Multi<T> chatStream(Function<MutinyChatServiceStub, Multi<T>> rpc) {
+        return rpc.apply(chat.withDeadlineAfter(CHAT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS))
+                .onFailure().invoke(failure -> PeerReconnect.afterFailure(chat, failure));
     }
 
     public <T> Uni<T> brainml(Function<MutinyIndexServiceStub, Uni<T>> rpc) {

@@ -33,6 +33,37 @@ public interface InferenceSettings {
 
     Embedding embedding();
 
+    Chat chat();
+
+    /** Chat generation (role llm): the default model, continuous batching, keep-alive. */
+    interface Chat {
+        /** The chat model used when a request names none; unset: the most recently added READY llm model. */
+        Optional<String> defaultModel();
+
+        /** Generations that share one decode step at most (continuous batching). */
+        @WithDefault("8")
+        int maxBatch();
+
+        /** Generations waiting for a place in the batch at most (all models); beyond it: overload (429). */
+        @WithDefault("64")
+        int queueCapacity();
+
+        /** How long a model stays loaded after its last generation (Ollama's keep-alive). */
+        @WithDefault("5m")
+        java.time.Duration keepAlive();
+
+        /** Caps the context window (prompt + reply) below the model's max_position_embeddings. */
+        Optional<Integer> maxContext();
+
+        /** ONNX Runtime's threads for a chat model's runs; 0: every core. */
+        @WithDefault("0")
+        int threads();
+
+        /** Characters of all messages of one request at most. */
+        @WithDefault("262144")
+        int maxInputChars();
+    }
+
     interface Embedding {
         /** The model used when a request names none. */
         @WithDefault("all-minilm-l6-v2")

@@ -84,9 +84,14 @@ public class OrtRuntime {
 
     /** A session on the chosen provider with the configured threads; its options are released at once. */
     public OrtSession open(Path graph) throws OrtException {
+        return open(graph, intraOpThreads());
+    }
+
+    /** A session whose runs use the given number of threads (a chat model's runs are one at a time: every core). */
+    public OrtSession open(Path graph, int threads) throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setIntraOpNumThreads(intraOpThreads());
+            options.setIntraOpNumThreads(threads);
             // runs side by side on ever-changing shapes would grow ORT's arena in power-of-two steps
             // and keep it; malloc gives the memory back (no slower here: bench/EmbeddingsBench)
             options.setCPUArenaAllocator(false);

@@ -9,7 +9,8 @@ public final class Refusal extends RuntimeException {
         CONFLICT, // 409 / ALREADY_EXISTS
         TOO_LARGE, // 413 / OUT_OF_RANGE
         OVERLOADED, // 429 / RESOURCE_EXHAUSTED
-        NOT_READY // 503 / UNAVAILABLE
+        NOT_READY, // 503 / UNAVAILABLE
+        PRECONDITION // 409 / FAILED_PRECONDITION: the request needs something installed first (a chat model)
     }
 
     public final Reason reason;

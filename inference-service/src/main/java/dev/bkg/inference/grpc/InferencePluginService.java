@@ -22,6 +22,7 @@ import dev.bkg.proto.plugin.v1.MutinyPluginGrpc;
 import com.google.protobuf.Message;
 
 import dev.bkg.proto.plugin.TypedPayloads;
+import dev.bkg.proto.inference.v1.ChatRequest;
 import dev.bkg.proto.inference.v1.CompactRequest;
 import dev.bkg.proto.inference.v1.CreateCollectionRequest;
 import dev.bkg.proto.inference.v1.DeleteDocumentsRequest;
@@ -40,7 +41,7 @@ import io.smallrye.mutiny.Uni;
 /**
  * inference-service on the plugin contract. One jar plays three plugins, chosen by
  * {@code bkg.inference.role}: llm (plugin llmserver), runner (candle), index (brainml).
- * llm.embed and brainml.* answer on the bus; the capabilities of later issues answer UNIMPLEMENTED.
+ * llm.chat, llm.embed and brainml.* answer on the bus; candle.* (a later issue) answer UNIMPLEMENTED.
  */
 @GrpcService
 public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
@@ -56,13 +57,15 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
     private final String role;
     private final Embeddings embeddings;
     private final IndexGrpcService index;
+    private final ChatGrpcService chat;
     private final ObjectMapper json;
 
     InferencePluginService(InferenceSettings settings, Embeddings embeddings, @GrpcService IndexGrpcService index,
-            ObjectMapper json) {
+            @GrpcService ChatGrpcService chat, ObjectMapper json) {
         this.role = settings.role();
         this.embeddings = embeddings;
         this.index = index;
+        this.chat = chat;
         this.json = json;
     }
 
@@ -94,6 +97,12 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
         try {
             if (request.getCapability().equals("llm.embed")) {
                 return embed(request.getPayloadJson());
+            }
+            if (request.getCapability().equals("llm.chat")) {
+                // the typed request as JSON ({"messages":[{"role":"user","content":"…"}],"max_tokens":…}), the typed reply
+                ChatRequest typed = TypedPayloads.parse(request.getPayloadJson().isBlank() ? "{}" : request.getPayloadJson(),
+                        ChatRequest.newBuilder());
+                return chat.chat(typed).map(TypedPayloads::reply);
             }
             if (request.getCapability().startsWith("brainml.")) {
                 return brainml(request.getCapability(), request.getPayloadJson());

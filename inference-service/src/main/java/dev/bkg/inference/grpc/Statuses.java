@@ -29,6 +29,7 @@ final class Statuses {
                 case TOO_LARGE -> Status.OUT_OF_RANGE;
                 case OVERLOADED -> Status.RESOURCE_EXHAUSTED;
                 case NOT_READY -> Status.UNAVAILABLE;
+                case PRECONDITION -> Status.FAILED_PRECONDITION;
             };
             return status.withDescription(refusal.getMessage()).asRuntimeException();
         }
