@@ -110,10 +110,11 @@ class LauncherIT {
                 "{\"image\":\"" + photo + "\"}");
         assertEquals(200, detected.statusCode(), detected.body());
         assertEquals(1, JSON.readTree(detected.body()).get("faces").size(), detected.body());
-        // a capability declared but not built yet is a 501 naming it, not a plugin failure (502)
-        HttpResponse<String> chat = post(http, gateway + "/api/capabilities/llm.chat", token, "{}");
-        assertEquals(501, chat.statusCode(), chat.body());
-        assertTrue(chat.body().contains("llm.chat"), chat.body());
+        // chat through the bus on a fresh machine: no chat model installed is a 409 saying how to pull one
+        HttpResponse<String> chat = post(http, gateway + "/api/capabilities/llm.chat", token,
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertEquals(409, chat.statusCode(), chat.body());
+        assertTrue(chat.body().contains("./bkg pull"), chat.body());
 
         MeshUnderTest.Result second = mesh.bkg(Duration.ofSeconds(60), "up", "--detach");
         assertEquals(3, second.exit(), second.output());

@@ -4,7 +4,6 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -14,7 +13,6 @@ import org.jboss.resteasy.reactive.RestMulti;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bkg.gateway.grpc.GrpcProblems;
@@ -22,15 +20,13 @@ import dev.bkg.gateway.grpc.InferenceClient;
 import dev.bkg.gateway.security.RequiresScope;
 import dev.bkg.proto.inference.v1.ChatChunk;
 import dev.bkg.proto.inference.v1.ChatMessage;
-import dev.bkg.proto.inference.v1.ChatModelInfo;
 import dev.bkg.proto.inference.v1.ChatRequest;
 import dev.bkg.proto.inference.v1.ChatResponse;
 import dev.bkg.proto.inference.v1.ChatStats;
-import dev.bkg.proto.inference.v1.ListChatModelsRequest;
 import dev.bkg.proto.inference.v1.Usage;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.Uni;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * Chat in the OpenAI shape: {@code POST /v1/chat/completions} on inference-service's continuous
@@ -38,9 +34,9 @@ import io.smallrye.mutiny.Uni;
  * events ending with {@code [DONE]}. A refusal before the first event (no chat model installed: 409
  * with how to pull one; a full queue: 429 with Retry-After; bad settings: 400) is a problem+json
  * answer; a failure after it is an {@code {"error": …}} event. A client that goes away cancels the
- * generation. {@code GET /api/chat/models} lists the chat models and which are loaded (Ollama's ps).
+ * generation.
  */
-@Path("")
+@Path("/v1/chat")
 public class ChatResource {
 
     private final InferenceClient inference;
@@ -52,11 +48,11 @@ public class ChatResource {
     }
 
     @POST
-    @Path("/v1/chat/completions")
+    @Path("/completions")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.TEXT_PLAIN)
     @RequiresScope("inference")
-    public Multi<String> completions(JsonNode body) {
+    public Multi<String> completions(JsonNode body, RoutingContext http) {
         ChatRequest request = request(body);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
@@ -66,7 +62,14 @@ public class ChatResource {
             return RestMulti.fromMultiData(inference.chat(s -> s.chat(request)).map(reply -> completion(id, created, reply))
                     .toMulti()).header("Content-Type", MediaType.APPLICATION_JSON).build();
         }
-        return RestMulti.fromMultiData(events(request, id, created).map(data -> "data: " + data + "\n\n"))
+        // a client that goes away ends the gRPC call, and so the generation (the stream is not cancelled otherwise)
+        Multi<String> events = events(request, id, created).map(data -> "data: " + data + "\n\n")
+                .onSubscription().invoke(subscription -> http.addEndHandler(end -> {
+                    if (end.failed()) {
+                        subscription.cancel();
+                    }
+                }));
+        return RestMulti.fromMultiData(events)
                 .header("Content-Type", "text/event-stream").header("Cache-Control", "no-cache")
                 .header("X-Accel-Buffering", "no").build();
     }
@@ -74,7 +77,7 @@ public class ChatResource {
     private Multi<String> events(ChatRequest request, String id, long created) {
         AtomicBoolean started = new AtomicBoolean();
         String[] model = {request.getModel()};
-        return inference.chatStream(s -> s.chatStream(request))
+        return inference.chatStream(request)
                 .filter(chunk -> chunk.getText().length() > 0 || !chunk.getRole().isEmpty() || !chunk.getFinishReason().isEmpty())
                 .map(chunk -> {
                     started.set(true);
@@ -98,28 +101,6 @@ public class ChatResource {
                             ? status.getStatus().getCode().name().toLowerCase(java.util.Locale.ROOT) : "internal");
                     return Multi.createFrom().item(error.toString());
                 });
-    }
-
-    @GET
-    @Path("/api/chat/models")
-    @Produces(MediaType.APPLICATION_JSON)
-    @RequiresScope("inference")
-    public Uni<ObjectNode> models() {
-        return inference.chat(s -> s.listChatModels(ListChatModelsRequest.getDefaultInstance())).map(reply -> {
-            ObjectNode out = json.createObjectNode();
-            ArrayNode models = out.putArray("models");
-            for (ChatModelInfo m : reply.getModelsList()) {
-                ObjectNode entry = models.addObject().put("id", m.getId()).put("name", m.getName()).put("loaded", m.getLoaded())
-                        .put("default", m.getIsDefault());
-                if (m.getLoaded()) {
-                    entry.put("provider", m.getProvider().name()).put("memoryBytes", m.getMemoryBytes())
-                            .put("contextLength", m.getContextLength()).put("architecture", m.getArchitecture())
-                            .put("lastUsedEpochMs", m.getLastUsedEpochMs()).put("expiresEpochMs", m.getExpiresEpochMs())
-                            .put("active", m.getActive()).put("queued", m.getQueued()).put("peakBatch", m.getPeakBatch());
-                }
-            }
-            return out;
-        });
     }
 
     /** The OpenAI request checked field by field (400 naming the field), as the typed request. */

@@ -7,7 +7,14 @@ import java.util.function.Function;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.peerhealth.PeerReconnect;
+import dev.bkg.proto.inference.v1.ChatChunk;
+import dev.bkg.proto.inference.v1.ChatRequest;
+import dev.bkg.proto.inference.v1.ChatServiceGrpc;
+import dev.bkg.proto.inference.v1.ChatServiceGrpc.ChatServiceStub;
+import io.grpc.Channel;
 import dev.bkg.proto.inference.v1.MutinyChatServiceGrpc.MutinyChatServiceStub;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import dev.bkg.proto.inference.v1.MutinyEmbeddingServiceGrpc.MutinyEmbeddingServiceStub;
 import dev.bkg.proto.inference.v1.MutinyIndexServiceGrpc.MutinyIndexServiceStub;
 import io.quarkus.grpc.GrpcClient;
@@ -30,12 +37,15 @@ public class InferenceClient {
 
     private final MutinyEmbeddingServiceStub embeddings;
     private final MutinyChatServiceStub chat;
+    private final ChatServiceStub chatCalls;
     private final MutinyIndexServiceStub brainml;
 
     InferenceClient(@GrpcClient("inference") MutinyEmbeddingServiceStub embeddings,
-            @GrpcClient("inference") MutinyChatServiceStub chat, @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
+            @GrpcClient("inference") MutinyChatServiceStub chat, @GrpcClient("inference") Channel inferenceChannel,
+            @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
         this.embeddings = embeddings;
         this.chat = chat;
+        this.chatCalls = ChatServiceGrpc.newStub(inferenceChannel);
         this.brainml = brainml;
     }
 
@@ -44,10 +54,36 @@ public class InferenceClient {
                 "inference-service (llmserver)");
     }
 
-    /** A chat token stream; failures stay gRPC statuses (the caller tells a failure before the first chunk from one after). */
-    public <T> Multi<T> chatStream(Function<MutinyChatServiceStub, Multi<T>> rpc) {
-        return rpc.apply(chat.withDeadlineAfter(CHAT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS))
-                .onFailure().invoke(failure -> PeerReconnect.afterFailure(chat, failure));
+    /**
+     * A chat token stream; failures stay gRPC statuses (the caller tells a failure before the first
+     * chunk from one after). Written on the plain async stub because cancelling the Mutiny stub's
+     * stream does not cancel the call: here the end of the subscription cancels it, so that the
+     * service stops generating for a client that went away.
+     */
+    public Multi<ChatChunk> chatStream(ChatRequest request) {
+        return Multi.createFrom().<ChatChunk>emitter(emitter -> chatCalls
+                .withDeadlineAfter(CHAT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                .chatStream(request, new ClientResponseObserver<ChatRequest, ChatChunk>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<ChatRequest> call) {
+                        emitter.onTermination(() -> call.cancel("the client went away", null));
+                    }
+
+                    @Override
+                    public void onNext(ChatChunk chunk) {
+                        emitter.emit(chunk);
+                    }
+
+                    @Override
+                    public void onError(Throwable failure) {
+                        emitter.fail(failure);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        emitter.complete();
+                    }
+                })).onFailure().invoke(failure -> PeerReconnect.afterFailure(chat, failure));
     }
 
     public <T> Uni<T> brainml(Function<MutinyIndexServiceStub, Uni<T>> rpc) {
