@@ -8,6 +8,10 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,6 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bkg.testsupport.ChatTestModels;
+import dev.bkg.testsupport.HuggingFaceRepoServer;
 
 /**
  * The dashboard's end-to-end suite (web/e2e, Playwright in Debian's Chromium) against the real mesh:
@@ -37,6 +44,7 @@ class DashboardE2EIT {
     Path home;
 
     MeshUnderTest mesh;
+    HuggingFaceRepoServer hub;
 
     @AfterEach
     void down() throws Exception {
@@ -55,12 +63,15 @@ class DashboardE2EIT {
         mesh.env.put("BKG_MODELS_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1");
         MeshUnderTest.Result up = mesh.bkg(Duration.ofSeconds(300), "up", "--detach");
         assertEquals(0, up.exit(), up.output());
+        String gateway = "http://127.0.0.1:" + mesh.port("BKG_GATEWAY_PORT");
+        pullChatModel(gateway);
 
         Path results = WEB.resolve("target/e2e/results.json");
         Files.deleteIfExists(results);
         ProcessBuilder playwright = new ProcessBuilder(List.of("npx", "playwright", "test"))
                 .directory(WEB.toFile()).redirectErrorStream(true);
-        playwright.environment().put("BKG_URL", "http://127.0.0.1:" + mesh.port("BKG_GATEWAY_PORT"));
+        playwright.environment().put("BKG_URL", gateway);
+        playwright.environment().put("BKG_E2E_CHAT_MODEL", ChatTestModels.NEXT_TOKEN);
         playwright.environment().put("BKG_USER", "admin");
         playwright.environment().put("BKG_PASSWORD", PASSWORD);
         playwright.environment().put("BKG_CHROMIUM", CHROMIUM.toString());
@@ -95,5 +106,46 @@ class DashboardE2EIT {
         assertEquals(0, skipped, "skipped end-to-end tests");
         assertTrue(passed > 0, "no end-to-end test ran");
         assertEquals(0, run.exitValue(), "npx playwright test exited with " + run.exitValue());
+    }
+
+    /**
+     * The chat page needs a chat model: the generated one with hand-set weights (its reply never
+     * ends early), pulled through the gateway's Hugging Face download from a local hub, as a user would.
+     */
+    void pullChatModel(String gateway) throws Exception {
+        hub = new HuggingFaceRepoServer();
+        ChatTestModels.publish(hub, home.resolve("hub"), ChatTestModels.NEXT_TOKEN);
+        HttpClient http = HttpClient.newHttpClient();
+        ObjectMapper json = new ObjectMapper();
+        String token = json.readTree(http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/auth/login"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"admin\",\"password\":\"" + PASSWORD + "\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body()).path("token").asText();
+        String body = json.writeValueAsString(java.util.Map.of("name", ChatTestModels.NEXT_TOKEN, "kind", "llm", "huggingFace",
+                java.util.Map.of("repo", "test/" + ChatTestModels.NEXT_TOKEN, "endpoint", hub.endpoint(), "files",
+                        ChatTestModels.FILES)));
+        HttpResponse<String> started = http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/models/download"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, started.statusCode(), started.body());
+        String id = json.readTree(started.body()).path("modelId").asText();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            String status = json.readTree(http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/models/" + id))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString()).body())
+                    .path("status").asText();
+            if (status.equals("READY")) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline && !status.equals("FAILED"), "the chat model did not install: " + status);
+            Thread.sleep(200);
+        }
+    }
+
+    @AfterEach
+    void closeHub() {
+        if (hub != null) {
+            hub.close();
+        }
     }
 }

@@ -49,8 +49,9 @@ final class ChatEngine implements AutoCloseable {
     private volatile boolean closed;
     private volatile int activeCount;
     volatile long lastUsedMillis = System.currentTimeMillis();
-    final AtomicLong tokensGenerated = new AtomicLong();
-    final AtomicLong generationsFinished = new AtomicLong();
+    /** Counted over every engine of the process (they outlive an unloaded model). */
+    private final AtomicLong tokensGenerated;
+    private final AtomicLong generationsFinished;
     /** The most rows one decode step has had since the load. */
     volatile int peakBatch;
 
@@ -61,8 +62,11 @@ final class ChatEngine implements AutoCloseable {
     private OnnxTensor[] values;
     private int length;
 
-    ChatEngine(ChatModel model, OrtEnvironment env, int maxBatch, int queueCapacity, AtomicInteger waitingEverywhere) {
+    ChatEngine(ChatModel model, OrtEnvironment env, int maxBatch, int queueCapacity, AtomicInteger waitingEverywhere,
+            AtomicLong tokensGenerated, AtomicLong generationsFinished) {
         this.model = model;
+        this.tokensGenerated = tokensGenerated;
+        this.generationsFinished = generationsFinished;
         this.env = env;
         this.maxBatch = maxBatch;
         this.queueCapacity = queueCapacity;

@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -61,6 +62,8 @@ public class ChatModels {
     private final InferenceSettings.Chat settings;
     private final Map<String, ChatEngine> engines = new ConcurrentHashMap<>();
     private final AtomicInteger waiting = new AtomicInteger();
+    private final AtomicLong tokensGenerated = new AtomicLong();
+    private final AtomicLong generationsFinished = new AtomicLong();
     private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "chat-keep-alive");
         t.setDaemon(true);
@@ -129,17 +132,13 @@ public class ChatModels {
         return settings.keepAlive().toMillis();
     }
 
-    /** Tokens generated and generations finished, over the loaded models. */
+    /** Tokens generated and generations finished (since start), generations active and waiting, models loaded. */
     public long[] totals() {
-        long tokens = 0;
-        long finished = 0;
         int active = 0;
         for (ChatEngine engine : engines.values()) {
-            tokens += engine.tokensGenerated.get();
-            finished += engine.generationsFinished.get();
             active += engine.active();
         }
-        return new long[] {tokens, finished, active, waiting.get(), engines.size()};
+        return new long[] {tokensGenerated.get(), generationsFinished.get(), active, waiting.get(), engines.size()};
     }
 
     private static float orDefault(Float asked, Float modelDefault, float otherwise) {
@@ -222,7 +221,7 @@ public class ChatModels {
                 throw new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' cannot be opened: " + e.getMessage());
             }
             ChatEngine engine = new ChatEngine(chat, runtime.environment(), settings.maxBatch(), settings.queueCapacity(),
-                    waiting);
+                    waiting, tokensGenerated, generationsFinished);
             engines.put(model.getId(), engine);
             LOG.infof("chat model %s (%s, %s) loaded in %d ms on %s: %d layers, %d kv heads × %d, vocabulary %d, context %d,"
                     + " batch %d", chat.name, chat.id, chat.architecture, (System.nanoTime() - started) / 1_000_000,

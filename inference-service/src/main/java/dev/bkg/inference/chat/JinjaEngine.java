@@ -1,9 +1,26 @@
 package dev.bkg.inference.chat;
 
+import static dev.bkg.inference.chat.ChatTemplate.MAX_COLLECTION_SIZE;
+import static dev.bkg.inference.chat.ChatTemplate.MAX_MACRO_RECURSION;
 import static dev.bkg.inference.chat.ChatTemplate.MAX_OUTPUT_CHARS;
 import static dev.bkg.inference.chat.ChatTemplate.MAX_RENDER_DEPTH;
-import static dev.bkg.inference.chat.ChatTemplate.MAX_MACRO_RECURSION;
-import static dev.bkg.inference.chat.ChatTemplate.MAX_COLLECTION_SIZE;
+
+import java.beans.FeatureDescriptor;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
@@ -21,7 +38,6 @@ import com.hubspot.jinjava.el.ext.StringConcatOperator;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpreterFactory;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.lib.tag.Tag;
@@ -32,21 +48,7 @@ import com.hubspot.jinjava.objects.date.StrftimeFormatter;
 import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.tree.TagNode;
 import com.hubspot.jinjava.util.LengthLimitingStringBuilder;
-import java.beans.FeatureDescriptor;
-import java.math.BigDecimal;
-import java.time.Duration;
-import java.time.ZoneId;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import java.util.function.BiConsumer;
-import java.util.regex.Pattern;
+
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
 import jinjava.de.odysseus.el.misc.NumberOperations;
 import jinjava.de.odysseus.el.misc.TypeConverter;
@@ -55,8 +57,8 @@ import jinjava.de.odysseus.el.tree.TreeStore;
 import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Cache;
 import jinjava.de.odysseus.el.tree.impl.Parser;
-import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.Scanner;
+import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBracket;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
@@ -71,12 +73,16 @@ import jinjava.javax.el.ELResolver;
 import jinjava.javax.el.ExpressionFactory;
 import jinjava.javax.el.MethodNotFoundException;
 
+/**
+ * The Jinjava engine of {@link ChatTemplate}: configured as transformers' Jinja environment, with adapters
+ * where Jinjava differs from Python's Jinja (each says what it bridges), and limits for hostile templates.
+ */
 final class JinjaEngine {
 
     private JinjaEngine() {
     }
 
-
+    /** One engine serves every template and thread (Jinjava's global context is only read after this). */
     static Jinjava create() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PyResolver());
@@ -94,7 +100,7 @@ final class JinjaEngine {
             .withLegacyOverrides(
                 LegacyOverrides
                     .newBuilder()
-                    .withUseNaturalOperatorPrecedence(true) // PyParser relies on this (filters bind above *, +)
+                    .withUseNaturalOperatorPrecedence(true) // filters bind tighter than * and +; PyParser relies on it
                     .withParseWhitespaceControlStrictly(true)
                     .withUseTrimmingForNotesAndExpressions(true)
                     .withKeepNullableLoopValues(true)
@@ -222,7 +228,6 @@ final class JinjaEngine {
         }
     }
 
-
     /** Python's {@code is iterable} / {@code is sequence}: strings and dicts are both (Jinjava: neither). */
     private record PyTypeTest(String name) implements ExpTest {
         @Override
@@ -233,7 +238,8 @@ final class JinjaEngine {
         @Override
         public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
             return var instanceof CharSequence || var instanceof SafeString || var instanceof Map
-                || var instanceof Object[] || (var instanceof Iterable && (name.equals("iterable") || var instanceof Collection));
+                || var instanceof Object[]
+                || (var instanceof Iterable && (name.equals("iterable") || var instanceof Collection));
         }
     }
 
@@ -246,9 +252,9 @@ final class JinjaEngine {
     }
 
     /**
-      * transformers' {@code {% generation %}…{% endgeneration %}} (AssistantTracker) marks the assistant's
-      * tokens for training masks; for a prompt it only renders its body.
-      */
+     * transformers' {@code {% generation %}…{% endgeneration %}} (AssistantTracker) marks the assistant's
+     * tokens for training masks; for a prompt it only renders its body.
+     */
     private static final class GenerationTag implements Tag {
 
         private static final long serialVersionUID = 1L;
@@ -265,7 +271,7 @@ final class JinjaEngine {
 
         @Override
         public String interpret(TagNode tagNode, JinjavaInterpreter interpreter) {
-            LengthLimitingStringBuilder out = new LengthLimitingStringBuilder(interpreter.getConfig().getMaxOutputSize());
+            var out = new LengthLimitingStringBuilder(interpreter.getConfig().getMaxOutputSize());
             for (Node child : tagNode.getChildren()) {
                 out.append(child.render(interpreter));
             }
@@ -286,7 +292,8 @@ final class JinjaEngine {
 
         @Override
         public String getAsString(Object object) {
-            if (object instanceof Boolean || object instanceof Number || object instanceof Map || object instanceof Collection) {
+            if (object instanceof Boolean || object instanceof Number || object instanceof Map
+                || object instanceof Collection || object instanceof Object[]) {
                 return Py.str(object);
             }
             return super.getAsString(object);
@@ -315,7 +322,8 @@ final class JinjaEngine {
             super(config);
             // The features Jinjava's own factory has (JUEL's JEE6 profile).
             Builder builder = new PySyntaxBuilder(Builder.Feature.METHOD_INVOCATIONS, Builder.Feature.VARARGS);
-            this.expressions = new ExpressionFactoryImpl(new TreeStore(builder, new Cache(1000)), new TruthyTypeConverter());
+            this.expressions = new ExpressionFactoryImpl(new TreeStore(builder, new Cache(1000)),
+                new TruthyTypeConverter());
         }
 
         @Override
@@ -339,7 +347,7 @@ final class JinjaEngine {
     }
 
     // ---------------------------------------------------------------------------------------------------
-    // Parser: Jinjava's, with Python's keyword arguments and slices.
+    // Parser and scanner: Jinjava's, with Python's grammar where the two differ.
 
     static final class PyParser extends ExtendedParser {
 
@@ -360,9 +368,9 @@ final class JinjaEngine {
         }
 
         /**
-          * As {@link ExtendedParser#mul} with natural operator precedence, with Python's {@code *} on strings and
-          * lists ({@code '-' * 3}) and {@code %} formatting of strings ({@code '%s: %d' % (name, n)}).
-          */
+         * As {@link ExtendedParser#mul} with natural operator precedence, with Python's {@code *} on strings and
+         * lists ({@code '-' * 3}) and {@code %} formatting of strings ({@code '%s: %d' % (name, n)}).
+         */
         @Override
         protected AstNode mul(boolean required) throws Scanner.ScanException, ParseException {
             AstNode v = filter(required);
@@ -448,7 +456,8 @@ final class JinjaEngine {
                     return Py.percentFormat(format.toString(), o2);
                 }
                 if (Py.isInt(o1) && Py.isInt(o2) && ((Number) o2).longValue() != 0) {
-                    return Math.floorMod(((Number) o1).longValue(), ((Number) o2).longValue()); // Python: -7 % 3 == 2
+                    // Python's modulo takes the divisor's sign: -7 % 3 == 2
+                    return Math.floorMod(((Number) o1).longValue(), ((Number) o2).longValue());
                 }
                 return NumberOperations.mod(converter, o1, o2);
             }
@@ -460,11 +469,11 @@ final class JinjaEngine {
         };
 
         /**
-          * Python's {@code not} binds looser than comparisons and tests: {@code not x is defined} is
-          * {@code not (x is defined)}, {@code not a == b} is {@code not (a == b)}. Jinjava kept JUEL's unary
-          * {@code not} ({@code (not x) is defined}); parsing it here, between {@code and} and {@code ==}, is
-          * Python's grammar.
-          */
+         * Python's {@code not} binds looser than comparisons and tests: {@code not x is defined} is
+         * {@code not (x is defined)}, {@code not a == b} is {@code not (a == b)}. Jinjava kept JUEL's unary
+         * {@code not} ({@code (not x) is defined}); parsing it here, between {@code and} and {@code ==}, is
+         * Python's grammar.
+         */
         @Override
         protected AstNode eq(boolean required) throws Scanner.ScanException, ParseException {
             if (getToken().getSymbol() == Symbol.NOT) {
@@ -509,10 +518,10 @@ final class JinjaEngine {
         };
 
         /**
-          * As {@link ExtendedParser#add}, except that a keyword argument's value ({@code name=…}) is a whole
-          * expression, as in Python: Jinjava treats {@code =} as an additive operator, so
-          * {@code namespace(i=messages|length - 1)} became {@code (i=messages|length) - 1}.
-          */
+         * As {@link ExtendedParser#add}, except that a keyword argument's value ({@code name=…}) is a whole
+         * expression, as in Python: Jinjava treats {@code =} as an additive operator, so
+         * {@code namespace(i=messages|length - 1)} became {@code (i=messages|length) - 1}.
+         */
         @Override
         protected AstNode add(boolean required) throws Scanner.ScanException, ParseException {
             AstNode v = mul(required);
@@ -547,11 +556,11 @@ final class JinjaEngine {
         }
 
         /**
-          * As {@link ExtendedParser#value}, except that {@code [start:stop:step]} (every part optional) is a
-          * Python slice ({@link AstSlice}); Jinjava only knew {@code [start:stop]}. Jinjava applies filters and
-          * tests at this level unless natural operator precedence is on — it always is here, filters are
-          * parsed one level up.
-          */
+         * As {@link ExtendedParser#value}, except that {@code [start:stop:step]} (every part optional) is a
+         * Python slice ({@link AstSlice}); Jinjava only knew {@code [start:stop]}. Jinjava applies filters and
+         * tests at this level unless natural operator precedence is on — it always is here, filters are
+         * parsed one level up.
+         */
         @Override
         protected AstNode value() throws Scanner.ScanException, ParseException {
             boolean lvalue = true;
@@ -569,7 +578,7 @@ final class JinjaEngine {
                         consumeToken();
                         String name = consumeToken(Symbol.IDENTIFIER).getImage();
                         AstDot dot = createAstDot(v, name, lvalue);
-                        if (getToken().getSymbol() == Symbol.LPAREN && context.isEnabled(Builder.Feature.METHOD_INVOCATIONS)) {
+                        if (getToken().getSymbol() == Symbol.LPAREN && methodCalls()) {
                             v = createAstMethod(dot, params());
                         } else {
                             v = dot;
@@ -593,7 +602,7 @@ final class JinjaEngine {
                             consumeToken(Symbol.RBRACK);
                             boolean strict = !context.isEnabled(Builder.Feature.NULL_PROPERTIES);
                             AstBracket bracket = createAstBracket(v, first, lvalue, strict);
-                            if (getToken().getSymbol() == Symbol.LPAREN && context.isEnabled(Builder.Feature.METHOD_INVOCATIONS)) {
+                            if (getToken().getSymbol() == Symbol.LPAREN && methodCalls()) {
                                 v = createAstMethod(bracket, params());
                             } else {
                                 v = bracket;
@@ -608,21 +617,29 @@ final class JinjaEngine {
         }
 
         /**
-          * Jinjava renders an unknown filter or test as nothing, silently; Jinja refuses the template ("No
-          * filter named …"). Filters and tests are global, so they are checked when the expression is parsed.
-          */
+         * Jinjava renders an unknown filter or test as nothing, silently; Jinja refuses the template ("No
+         * filter named …"). Filters and tests are global, so they are checked when the expression is parsed.
+         */
         @Override
         protected AstIdentifier createAstIdentifier(String name, int index) {
             JinjavaInterpreter interpreter = JinjavaInterpreter.getCurrent();
-            if (interpreter != null) {
-                if (name.startsWith(FILTER_PREFIX) && interpreter.getContext().getFilter(name.substring(FILTER_PREFIX.length())) == null) {
-                    throw new ELException("No filter named '" + name.substring(FILTER_PREFIX.length()) + "'");
+            if (interpreter != null && name.startsWith(FILTER_PREFIX)) {
+                String filter = name.substring(FILTER_PREFIX.length());
+                if (interpreter.getContext().getFilter(filter) == null) {
+                    throw new ELException("No filter named '" + filter + "'");
                 }
-                if (name.startsWith(EXPTEST_PREFIX) && interpreter.getContext().getExpTest(name.substring(EXPTEST_PREFIX.length())) == null) {
-                    throw new ELException("No test named '" + name.substring(EXPTEST_PREFIX.length()) + "'");
+            }
+            if (interpreter != null && name.startsWith(EXPTEST_PREFIX)) {
+                String test = name.substring(EXPTEST_PREFIX.length());
+                if (interpreter.getContext().getExpTest(test) == null) {
+                    throw new ELException("No test named '" + test + "'");
                 }
             }
             return super.createAstIdentifier(name, index);
+        }
+
+        private boolean methodCalls() {
+            return context.isEnabled(Builder.Feature.METHOD_INVOCATIONS);
         }
 
         private boolean sliceEnds() {
@@ -667,7 +684,7 @@ final class JinjaEngine {
             if (value instanceof Iterable<?> iterable) {
                 iterable.forEach(items::add);
             } else if (value instanceof Object[] array) {
-                items.addAll(List.of(array));
+                items.addAll(Arrays.asList(array));
             } else {
                 throw new ELException("'" + Py.typeName(value) + "' object is not subscriptable");
             }
@@ -740,10 +757,10 @@ final class JinjaEngine {
         }
 
         /**
-          * Jinjava knew \\ \' \" \n \t \b \f \r and refused the rest; Jinja unescapes a literal as Python's
-          * unicode-escape codec: also \a \v, octal, \xhh, \\uXXXX, \UXXXXXXXX, \N{name}, a backslash-newline
-          * joins lines, and an unknown escape ({@code \d}) stays as written.
-          */
+         * Jinjava knew \\ \' \" \n \t \b \f \r and refused the rest; Jinja unescapes a literal as Python's
+         * unicode-escape codec: also \a \v, octal, \xhh, \\uXXXX, \UXXXXXXXX, \N{name}, a backslash-newline
+         * joins lines, and an unknown escape ({@code \d}) stays as written.
+         */
         @Override
         protected Scanner.Token nextString() throws Scanner.ScanException {
             builder.setLength(0);
@@ -786,7 +803,8 @@ final class JinjaEngine {
                     case 'x', 'u', 'U' -> {
                         int digits = e == 'x' ? 2 : e == 'u' ? 4 : 8;
                         if (i + digits > l || !in.substring(i, i + digits).matches("[0-9a-fA-F]+")) {
-                            throw new Scanner.ScanException(start, "truncated \\" + e + " escape", digits + " hex digits");
+                            throw new Scanner.ScanException(start, "truncated \\" + e + " escape",
+                                digits + " hex digits");
                         }
                         int cp = (int) Long.parseLong(in.substring(i, i + digits), 16);
                         if (!Character.isValidCodePoint(cp)) {
@@ -803,7 +821,8 @@ final class JinjaEngine {
                         try {
                             builder.appendCodePoint(Character.codePointOf(in.substring(i + 1, close)));
                         } catch (IllegalArgumentException unknown) {
-                            throw new Scanner.ScanException(start, "unknown Unicode character name", "a Unicode name");
+                            throw new Scanner.ScanException(start, "unknown Unicode character name",
+                                "a Unicode name");
                         }
                         i = close + 1;
                     }
@@ -818,11 +837,11 @@ final class JinjaEngine {
     // Resolver: Python str methods; the immutable sandbox's refusals.
 
     /**
-      * First in the resolver chain. On strings it answers Python's str methods and integer indexing, and
-      * nothing else (no Java methods such as {@code repeat} or bean properties such as {@code bytes}). On
-      * lists and dicts it lets through only Python's non-mutating methods, as the immutable sandbox that
-      * transformers uses. Everything else goes on to Jinjava's resolvers.
-      */
+     * First in the resolver chain. On strings it answers Python's str methods and integer indexing, and
+     * nothing else (no Java methods such as {@code repeat} or bean properties such as {@code bytes}). On
+     * lists and dicts it lets through only Python's non-mutating methods, as the immutable sandbox that
+     * transformers uses. Everything else goes on to Jinjava's resolvers.
+     */
     static final class PyResolver extends ELResolver {
 
         private static final Set<String> LIST_METHODS = Set.of("index", "count");
@@ -831,12 +850,16 @@ final class JinjaEngine {
 
         @Override
         public Object getValue(ELContext context, Object base, Object property) {
-            if (base instanceof String s) {
+            if (base instanceof String || base instanceof SafeString) {
+                String s = base.toString();
                 context.setPropertyResolved(true);
                 // JinjavaInterpreterResolver hands over s[i]'s index as a string
-                Long index = property instanceof Number n && !(property instanceof Double || property instanceof Float)
-                    ? Long.valueOf(n.longValue())
-                    : property instanceof String p && INTEGER.matcher(p).matches() ? Long.valueOf(p) : null;
+                Long index = null;
+                if (property instanceof Number n && Py.isInt(n)) {
+                    index = n.longValue();
+                } else if (property instanceof String p && INTEGER.matcher(p).matches()) {
+                    index = Long.valueOf(p);
+                }
                 if (index == null) {
                     return null;
                 }
@@ -853,8 +876,8 @@ final class JinjaEngine {
                 return null;
             }
             String name = method.toString();
-            if (base instanceof String s) {
-                Object result = PyStr.call(s, name, params == null ? new Object[0] : params);
+            if (base instanceof String || base instanceof SafeString) {
+                Object result = PyStr.call(base.toString(), name, params == null ? new Object[0] : params);
                 context.setPropertyResolved(true);
                 return result;
             }
@@ -887,7 +910,7 @@ final class JinjaEngine {
 
         @Override
         public Class<?> getCommonPropertyType(ELContext context, Object base) {
-            return base instanceof String ? Object.class : null;
+            return base instanceof String || base instanceof SafeString ? Object.class : null;
         }
     }
 }

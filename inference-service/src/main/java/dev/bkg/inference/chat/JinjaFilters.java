@@ -1,20 +1,27 @@
 package dev.bkg.inference.chat;
 
-import static dev.bkg.inference.chat.ChatTemplate.MAX_OUTPUT_CHARS;
 import static dev.bkg.inference.chat.ChatTemplate.MAX_COLLECTION_SIZE;
+import static dev.bkg.inference.chat.ChatTemplate.MAX_OUTPUT_CHARS;
 
-import com.hubspot.jinjava.Jinjava;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.objects.SafeString;
 import com.hubspot.jinjava.objects.collections.PyList;
-import java.math.BigDecimal;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.regex.Pattern;
 
+/**
+ * Filters of {@link ChatTemplate} where Jinjava's differ from Jinja's (or from transformers' tojson), or
+ * where Jinja has one and Jinjava does not. Each says what it changes.
+ */
 final class JinjaFilters {
 
     private JinjaFilters() {
@@ -36,13 +43,16 @@ final class JinjaFilters {
         globals.registerFilter(new RoundFilter());
         globals.registerFilter(new MinMaxFilter("max"));
         globals.registerFilter(new MinMaxFilter("min"));
-        for (String name : List.of("center", "format", "slice", "batch", "wordwrap", "truncate")) {
+        globals.registerFilter(new FormatFilter());
+        for (String name : List.of("center", "slice", "batch", "wordwrap", "truncate")) {
             globals.registerFilter(new SizeGuardFilter(globals.getFilter(name)));
         }
     }
 
-
-    /** transformers' tojson: {@code json.dumps(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}. */
+    /**
+     * transformers' tojson, {@code json.dumps(x, ensure_ascii=False, indent=None, separators=None,
+     * sort_keys=False)}: ", " and ": " separators, keys in order, no HTML escaping (Jinjava's was compact).
+     */
     static final class ToJsonFilter implements Filter {
 
         @Override
@@ -89,11 +99,12 @@ final class JinjaFilters {
 
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
-            return PyStr.strip(Py.str(var), args.length > 0 && args[0] != null ? args[0].codePoints().toArray() : null, true, true);
+            int[] chars = args.length > 0 && args[0] != null ? args[0].codePoints().toArray() : null;
+            return PyStr.strip(Py.str(var), chars, true, true);
         }
     }
 
-    /** Jinja's string: Python's {@code str()} (None, True, ['a'], {'k': 1}); Jinjava wrote null, true, …. */
+    /** Jinja's string: Python's {@code str()} (True, ['a', None], {'k': 1}); Jinjava wrote true, null, …. */
     static final class StringFilter implements Filter {
 
         @Override
@@ -155,9 +166,9 @@ final class JinjaFilters {
     }
 
     /**
-      * Jinja's length, count, reverse, list, first and last on strings work on characters (code points: a
-      * surrogate pair is one), and list of a dict is its keys; other values go to Jinjava's filter.
-      */
+     * Jinja's length, count, reverse, list, first and last on strings work on characters (code points: a
+     * surrogate pair is one), and list of a dict is its keys; other values go to Jinjava's filter.
+     */
     static final class SequenceFilter implements Filter {
 
         private final String name;
@@ -191,7 +202,11 @@ final class JinjaFilters {
                         }
                         yield b.toString();
                     }
-                    case "list" -> new PyList(new ArrayList<>(Py.iterate(var.toString()) instanceof List<?> l ? l : List.of()));
+                    case "list" -> {
+                        List<Object> chars = new ArrayList<>();
+                        Py.iterate(var.toString()).forEach(chars::add);
+                        yield new PyList(chars);
+                    }
                     case "first" -> cps.length == 0 ? null : new String(cps, 0, 1);
                     default -> cps.length == 0 ? null : new String(cps, cps.length - 1, 1); // last
                 };
@@ -256,8 +271,8 @@ final class JinjaFilters {
             Object attribute = args.length > 2 ? args[2] : kwargs.get("attribute");
             List<Object> items = new ArrayList<>();
             Py.iterate(var).forEach(items::add);
-            java.util.Comparator<Object> order = (a, b) -> MinMaxFilter.compare(
-                Py.sortKey(Py.attribute(a, attribute), caseSensitive), Py.sortKey(Py.attribute(b, attribute), caseSensitive));
+            Comparator<Object> order = Comparator.comparing(
+                item -> Py.sortKey(Py.attribute(item, attribute), caseSensitive), MinMaxFilter::compare);
             items.sort(reverse ? order.reversed() : order);
             return new PyList(items);
         }
@@ -325,17 +340,18 @@ final class JinjaFilters {
             if (!(var instanceof Number n) || !Py.isInt(precision)) {
                 throw new IllegalArgumentException("round: a number and an integer precision are required");
             }
-            java.math.RoundingMode mode = switch (method) {
-                case "common" -> java.math.RoundingMode.HALF_EVEN;
-                case "ceil" -> java.math.RoundingMode.CEILING;
-                case "floor" -> java.math.RoundingMode.FLOOR;
+            RoundingMode mode = switch (method) {
+                case "common" -> RoundingMode.HALF_EVEN; // exact binary value, as Python's round
+                case "ceil" -> RoundingMode.CEILING;
+                case "floor" -> RoundingMode.FLOOR;
                 default -> throw new IllegalArgumentException("method must be common, ceil or floor");
             };
             double d = n.doubleValue();
             if (Double.isNaN(d) || Double.isInfinite(d)) {
                 return d;
             }
-            return new BigDecimal(d).setScale((int) Math.max(-308, Math.min(308, ((Number) precision).longValue())), mode).doubleValue();
+            int digits = (int) Math.max(-308, Math.min(308, ((Number) precision).longValue()));
+            return new BigDecimal(d).setScale(digits, mode).doubleValue();
         }
     }
 
@@ -385,6 +401,28 @@ final class JinjaFilters {
         }
     }
 
+    /** Jinja's {@code format}: {@code value % args} as Python's (Jinjava's was Java's String.format). */
+    static final class FormatFilter implements Filter {
+
+        @Override
+        public String getName() {
+            return "format";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            if (!kwargs.isEmpty() && args.length > 0) {
+                throw new IllegalArgumentException("format: positional or keyword arguments, not both");
+            }
+            return Py.percentFormat(Py.str(var), kwargs.isEmpty() ? new ArrayList<>(Arrays.asList(args)) : kwargs);
+        }
+    }
+
     /** Jinja 3.1's {@code items}: a dict's (key, value) pairs. */
     static final class ItemsFilter implements Filter {
 
@@ -397,7 +435,7 @@ final class JinjaFilters {
         public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
             List<Object> out = new ArrayList<>();
             if (var instanceof Map<?, ?> map) {
-                map.forEach((k, v) -> out.add(new PyList(new ArrayList<>(java.util.Arrays.asList(k, v)))));
+                map.forEach((k, v) -> out.add(new PyList(new ArrayList<>(Arrays.asList(k, v)))));
             } else if (var != null) {
                 throw new IllegalArgumentException("items: can only get item pairs from a mapping");
             }
@@ -406,9 +444,9 @@ final class JinjaFilters {
     }
 
     /**
-      * Jinjava's center, format, slice, batch, wordwrap and truncate size their output or allocation from an
-      * argument: refuse numbers (or printf widths) larger than the output cap before they allocate.
-      */
+     * Jinjava's center, slice, batch, wordwrap and truncate size their output or allocation from an
+     * argument: numbers beyond the collection cap are refused before they allocate.
+     */
     static final class SizeGuardFilter implements Filter {
 
         private static final Pattern HUGE_WIDTH = Pattern.compile("\\d{7,}");
@@ -430,7 +468,7 @@ final class JinjaFilters {
 
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
-            List<Object> all = new ArrayList<>(List.of(args));
+            List<Object> all = new ArrayList<>(Arrays.asList(args));
             all.addAll(kwargs.values());
             for (Object a : all) {
                 if (a instanceof Number n && Math.abs(n.doubleValue()) > MAX_COLLECTION_SIZE) {
@@ -439,9 +477,6 @@ final class JinjaFilters {
                 if (a instanceof CharSequence c && HUGE_WIDTH.matcher(c).find()) {
                     throw new IllegalArgumentException(getName() + ": argument too large: " + a);
                 }
-            }
-            if (getName().equals("format") && var instanceof CharSequence c && HUGE_WIDTH.matcher(c).find()) {
-                throw new IllegalArgumentException("format: width too large");
             }
             return delegate.filter(var, interpreter, args, kwargs);
         }

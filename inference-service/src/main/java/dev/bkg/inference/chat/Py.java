@@ -2,24 +2,32 @@ package dev.bkg.inference.chat;
 
 import static dev.bkg.inference.chat.ChatTemplate.MAX_OUTPUT_CHARS;
 
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.interpret.OutputTooBigException;
-import com.hubspot.jinjava.objects.SafeString;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import com.hubspot.jinjava.interpret.OutputTooBigException;
+import com.hubspot.jinjava.objects.SafeString;
+
 import jinjava.javax.el.ELException;
 
+/**
+ * Python's semantics for the values templates see (Jinjava's differ): str() and repr(), truthiness, slices,
+ * printf-style {@code %}, json.dumps. Strings count code points, as Python's.
+ */
 final class Py {
 
-    private Py() {}
+    private Py() {
+    }
 
     /** Python's str.isspace for one code point. */
     static boolean isSpace(int c) {
@@ -56,7 +64,7 @@ final class Py {
             return it;
         }
         if (o instanceof Object[] a) {
-            return List.of(a);
+            return Arrays.asList(a);
         }
         if (o instanceof CharSequence c) {
             return c.toString().codePoints().mapToObj(cp -> new String(Character.toChars(cp))).toList();
@@ -90,9 +98,9 @@ final class Py {
     }
 
     /**
-      * Python's slice.indices + range: the indices {@code seq[start:stop:step]} selects from a sequence
-      * of {@code length}.
-      */
+     * Python's slice.indices + range: the indices {@code seq[start:stop:step]} selects from a sequence
+     * of {@code length}.
+     */
     static int[] sliceIndices(int length, Long start, Long stop, Long step) {
         long st = step == null ? 1 : step;
         if (st == 0) {
@@ -126,9 +134,9 @@ final class Py {
     }
 
     /**
-      * Python's str(). Jinjava has no Undefined apart from None (null): null is taken as undefined, which
-      * prints as nothing ({@code {{ x }}}, {@code 'a' ~ x}, {@code x|string}); inside a list it is None.
-      */
+     * Python's str(). Jinjava has no Undefined apart from None (null): null is taken as undefined, which
+     * prints as nothing ({@code {{ x }}}, {@code 'a' ~ x}, {@code x|string}); inside a list it is None.
+     */
     static String str(Object o) {
         if (o == null) {
             return "";
@@ -165,10 +173,12 @@ final class Py {
     }
 
     static boolean isInt(Object o) {
-        return o instanceof Long || o instanceof Integer || o instanceof Short || o instanceof Byte || o instanceof BigInteger;
+        return o instanceof Long || o instanceof Integer || o instanceof Short || o instanceof Byte
+            || o instanceof BigInteger;
     }
 
-    static String bounded(String s) {
+    /** The text, if within the output cap (checked as strings are built, before they grow further). */
+    static <T extends CharSequence> T bounded(T s) {
         if (s.length() > MAX_OUTPUT_CHARS) {
             throw new OutputTooBigException(MAX_OUTPUT_CHARS, s.length());
         }
@@ -180,9 +190,10 @@ final class Py {
 
     /** Python's {@code format % args} (printf-style: s r d i f F e E x X o c, flags, width, precision). */
     static String percentFormat(String format, Object args) {
-        List<Object> values = args instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(java.util.Arrays.asList(args));
-        Map<?, ?> named = args instanceof Map<?, ?> m ? m : null;
-        java.util.regex.Matcher m = PERCENT.matcher(format);
+        // a list stands for Python's tuple (Jinjava makes both lists)
+        List<Object> values = args instanceof List<?> l ? new ArrayList<>(l) : new ArrayList<>(Arrays.asList(args));
+        Map<?, ?> named = args instanceof Map<?, ?> map ? map : null;
+        Matcher m = PERCENT.matcher(format);
         StringBuilder out = new StringBuilder();
         int next = 0;
         int at = 0;
@@ -229,11 +240,20 @@ final class Py {
                 }
                 case 'd', 'i' -> String.format(spec.replace("#", "") + "d", toInteger(value));
                 case 'x', 'X', 'o' -> String.format(spec + conversion, toInteger(value));
-                case 'c' -> String.format(spec.replace("0", "") + "s", value instanceof Number n ? new String(Character.toChars(n.intValue())) : str(value));
-                default -> String.format(spec + (precision == null ? ".6" : "." + precision) + Character.toLowerCase(conversion == 'F' ? 'f' : conversion),
-                    ((Number) value).doubleValue());
+                case 'c' -> String.format(spec.replace("0", "") + "s",
+                    value instanceof Number n ? new String(Character.toChars(n.intValue())) : str(value));
+                default -> {
+                    char javaConversion = conversion == 'F' ? 'f' : Character.toLowerCase(conversion);
+                    if (!(value instanceof Number number)) {
+                        throw new ELException("%" + conversion + " format: a real number is required, not "
+                            + typeName(value));
+                    }
+                    yield String.format(spec + "." + (precision == null ? "6" : precision) + javaConversion,
+                        number.doubleValue());
+                }
             };
             out.append(conversion == 'E' ? text.toUpperCase(Locale.ROOT) : text);
+            bounded(out);
         }
         out.append(format.substring(at));
         if (named == null && next < values.size() && !(args instanceof Map)) {
@@ -284,6 +304,7 @@ final class Py {
             for (Map.Entry<?, ?> e : m.entrySet()) {
                 b.append(first ? "" : ", ").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
                 first = false;
+                bounded(b);
             }
             return b.append('}').toString();
         }
@@ -293,6 +314,7 @@ final class Py {
             for (Object e : iterate(o)) {
                 b.append(first ? "" : ", ").append(repr(e));
                 first = false;
+                bounded(b);
             }
             return b.append(']').toString();
         }
@@ -346,16 +368,8 @@ final class Py {
     }
 
     /** Python's json.dumps(…, ensure_ascii, indent, separators, sort_keys). */
-    static void json(
-        Object o,
-        StringBuilder out,
-        boolean ensureAscii,
-        String indent,
-        String itemSep,
-        String keySep,
-        boolean sortKeys,
-        int depth
-    ) {
+    static void json(Object o, StringBuilder out, boolean ensureAscii, String indent, String itemSep, String keySep,
+            boolean sortKeys, int depth) {
         if (depth > 100 || out.length() > MAX_OUTPUT_CHARS) {
             throw new IllegalArgumentException("tojson: value too deep or too large");
         }
@@ -365,13 +379,17 @@ final class Py {
             out.append(b ? "true" : "false");
         } else if (o instanceof Double || o instanceof Float || o instanceof BigDecimal) {
             double d = ((Number) o).doubleValue();
-            out.append(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : floatRepr(d));
+            if (Double.isNaN(d) || Double.isInfinite(d)) {
+                out.append(Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+            } else {
+                out.append(floatRepr(d));
+            }
         } else if (o instanceof Number) {
             out.append(o instanceof BigInteger ? o.toString() : Long.toString(((Number) o).longValue()));
         } else if (o instanceof CharSequence || o instanceof SafeString || o instanceof Character) {
             jsonString(o.toString(), out, ensureAscii);
         } else if (o instanceof Map.Entry<?, ?> e) {
-            json(java.util.Arrays.asList(e.getKey(), e.getValue()), out, ensureAscii, indent, itemSep, keySep, sortKeys, depth);
+            json(Arrays.asList(e.getKey(), e.getValue()), out, ensureAscii, indent, itemSep, keySep, sortKeys, depth);
         } else if (o instanceof Map<?, ?> m) {
             if (m.isEmpty()) {
                 out.append("{}");

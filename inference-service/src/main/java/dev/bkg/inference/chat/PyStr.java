@@ -2,22 +2,28 @@ package dev.bkg.inference.chat;
 
 import static dev.bkg.inference.chat.ChatTemplate.MAX_OUTPUT_CHARS;
 
-import com.hubspot.jinjava.el.ext.NamedParameter;
-import com.hubspot.jinjava.objects.SafeString;
-import com.hubspot.jinjava.objects.collections.PyList;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import com.hubspot.jinjava.el.ext.NamedParameter;
+import com.hubspot.jinjava.objects.SafeString;
+import com.hubspot.jinjava.objects.collections.PyList;
+
 import jinjava.javax.el.ELException;
 import jinjava.javax.el.MethodNotFoundException;
 
-/** Python's str methods (those chat templates use), with Python's semantics. */
+/**
+ * Python's str methods that chat templates call ({@code content.split('</think>')[-1].lstrip('\n')}), with
+ * Python's semantics; Jinjava had none of them on java.lang.String. Anything else is "no attribute".
+ */
 final class PyStr {
 
-    private PyStr() {}
+    private PyStr() {
+    }
 
     static Object call(String s, String method, Object[] rawArgs) {
         List<Object> args = new ArrayList<>();
@@ -35,8 +41,10 @@ final class PyStr {
             case "strip" -> strip(s, chars(arg(args, kwargs, 0, "chars")), true, true);
             case "lstrip" -> strip(s, chars(arg(args, kwargs, 0, "chars")), true, false);
             case "rstrip" -> strip(s, chars(arg(args, kwargs, 0, "chars")), false, true);
-            case "split" -> split(s, optString(arg(args, kwargs, 0, "sep")), maxsplit(arg(args, kwargs, 1, "maxsplit")));
-            case "rsplit" -> rsplit(s, optString(arg(args, kwargs, 0, "sep")), maxsplit(arg(args, kwargs, 1, "maxsplit")));
+            case "split" -> split(s, optString(arg(args, kwargs, 0, "sep")),
+                maxsplit(arg(args, kwargs, 1, "maxsplit")));
+            case "rsplit" -> rsplit(s, optString(arg(args, kwargs, 0, "sep")),
+                maxsplit(arg(args, kwargs, 1, "maxsplit")));
             case "splitlines" -> splitlines(s, Py.truthy(arg(args, kwargs, 0, "keepends")));
             case "upper" -> s.toUpperCase(Locale.ROOT);
             case "lower" -> s.toLowerCase(Locale.ROOT);
@@ -89,7 +97,7 @@ final class PyStr {
         };
     }
 
-    /** str.format: {@code {}}, {@code {0}}, {@code {name}}, {@code {x!r}}, {@code {{ }}}; format specs are refused. */
+    /** str.format with {@code {}}, {@code {0}}, {@code {name}}, {@code {x!r}} and {@code {{ }}}; no format specs. */
     private static String format(String s, List<Object> args, Map<String, Object> kwargs) {
         StringBuilder out = new StringBuilder();
         int auto = 0;
@@ -120,7 +128,8 @@ final class PyStr {
                 field = field.substring(0, field.length() - 2);
             }
             if (field.contains(":") || field.contains("!") || field.contains(".") || field.contains("[")) {
-                throw new ELException("str.format: only {}, {0} and {name} fields are supported, not {" + field + "}");
+                throw new ELException("str.format: only {}, {0} and {name} fields are supported, not {"
+                    + field + "}");
             }
             Object value;
             if (field.isEmpty() || field.chars().allMatch(Character::isDigit)) {
@@ -136,8 +145,9 @@ final class PyStr {
                 value = kwargs.get(field);
             }
             out.append(repr ? Py.repr(value) : value == null ? "None" : Py.str(value));
+            Py.bounded(out);
         }
-        return Py.bounded(out.toString());
+        return out.toString();
     }
 
     private static Object arg(List<Object> args, Map<String, Object> kwargs, int i, String name) {
@@ -333,6 +343,10 @@ final class PyStr {
     }
 
     static String replace(String s, String old, String replacement, long count) {
+        long occurrences = Math.min(count < 0 ? Long.MAX_VALUE : count, count(s, old));
+        if (s.length() + occurrences * Math.max(0, replacement.length() - old.length()) > MAX_OUTPUT_CHARS) {
+            throw new ELException("string too long");
+        }
         if (count < 0) {
             return s.replace(old, replacement);
         }
@@ -362,20 +376,21 @@ final class PyStr {
         return out.append(s.substring(from)).toString();
     }
 
-    /** find/rfind(sub[, start[, end]]); the index counts code points, as Python's. */
+    /** find/rfind(sub[, start[, end]]): Python's, indices in code points. */
     private static long find(String s, List<Object> args, boolean last) {
         String sub = string(args.isEmpty() ? null : args.get(0));
         int[] cps = s.codePoints().toArray();
-        Long from = args.size() > 1 && args.get(1) != null ? integer(args.get(1)) : null;
-        Long to = args.size() > 2 && args.get(2) != null ? integer(args.get(2)) : null;
-        int[] idx = Py.sliceIndices(cps.length, from, to, null);
-        int offset = idx.length == 0 ? Math.min(cps.length, (int) Math.max(0, from == null ? 0 : from < 0 ? from + cps.length : from)) : idx[0];
-        String window = idx.length == 0 ? "" : new String(cps, idx[0], idx.length);
-        if (idx.length == 0 && offset > cps.length) {
+        int n = cps.length;
+        long from = args.size() > 1 && args.get(1) != null ? integer(args.get(1)) : 0;
+        long to = args.size() > 2 && args.get(2) != null ? integer(args.get(2)) : n;
+        from = from < 0 ? Math.max(0, from + n) : from;
+        to = Math.min(n, to < 0 ? Math.max(0, to + n) : to);
+        if (from > n || from > to) {
             return -1;
         }
+        String window = new String(cps, (int) from, (int) (to - from));
         int at = last ? window.lastIndexOf(sub) : window.indexOf(sub);
-        return at < 0 ? -1 : offset + window.codePointCount(0, at);
+        return at < 0 ? -1 : from + window.codePointCount(0, at);
     }
 
     private static long count(String s, String sub) {

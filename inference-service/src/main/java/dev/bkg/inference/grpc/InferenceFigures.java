@@ -4,6 +4,7 @@ import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.bkg.inference.chat.ChatModels;
 import dev.bkg.inference.domain.Embeddings;
 import dev.bkg.inference.domain.OrtRuntime;
 import dev.bkg.proto.inference.v1.ExecutionProvider;
@@ -17,7 +18,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * What inference does, for the dashboard and for Prometheus: embeddings per second, tokens per
- * second, the mean batch the batcher formed, the texts waiting, and the execution provider in use
+ * second, the mean batch the batcher formed, the texts waiting; chat tokens generated per second,
+ * generations in the batch and waiting, chat models loaded; and the execution provider in use
  * (telemetry figure provider_cuda: 1 on CUDA, 0 on CPU; Prometheus bkg_inference_provider_info).
  */
 @ApplicationScoped
@@ -25,13 +27,16 @@ public class InferenceFigures implements TelemetryCollector {
 
     private final String service;
     private final Embeddings embeddings;
+    private final ChatModels chats;
     private final OrtRuntime runtime;
     private long[] last;
+    private long lastChatTokens;
     private long lastNanos;
 
-    InferenceFigures(SourceName source, Embeddings embeddings, OrtRuntime runtime, MeterRegistry registry) {
+    InferenceFigures(SourceName source, Embeddings embeddings, ChatModels chats, OrtRuntime runtime, MeterRegistry registry) {
         this.service = source.value();
         this.embeddings = embeddings;
+        this.chats = chats;
         this.runtime = runtime;
         FunctionCounter.builder("bkg.embeddings.texts", embeddings, e -> e.totals()[0])
                 .description("texts embedded").register(registry);
@@ -41,6 +46,16 @@ public class InferenceFigures implements TelemetryCollector {
                 .description("tokens embedded (padding not counted)").register(registry);
         Gauge.builder("bkg.embeddings.queue.depth", embeddings, Embeddings::waiting)
                 .description("texts waiting for a batch").register(registry);
+        FunctionCounter.builder("bkg.chat.tokens", chats, c -> c.totals()[0])
+                .description("chat tokens generated").register(registry);
+        FunctionCounter.builder("bkg.chat.generations", chats, c -> c.totals()[1])
+                .description("chat generations finished").register(registry);
+        Gauge.builder("bkg.chat.active", chats, c -> c.totals()[2])
+                .description("chat generations in a decode batch").register(registry);
+        Gauge.builder("bkg.chat.queue.depth", chats, c -> c.totals()[3])
+                .description("chat generations waiting for a place in the batch").register(registry);
+        Gauge.builder("bkg.chat.models.loaded", chats, c -> c.totals()[4])
+                .description("chat models loaded").register(registry);
         Gauge.builder("bkg.inference.provider.info", () -> 1).tag("provider", runtime.provider().name())
                 .description("the execution provider ONNX Runtime runs on").register(registry);
     }
@@ -48,6 +63,7 @@ public class InferenceFigures implements TelemetryCollector {
     @Override
     public synchronized void collect(long now, List<Sample> out) {
         long[] totals = embeddings.totals();
+        long[] chat = chats.totals();
         long nanos = System.nanoTime();
         if (last != null && nanos > lastNanos) {
             double seconds = (nanos - lastNanos) / 1e9;
@@ -58,11 +74,17 @@ public class InferenceFigures implements TelemetryCollector {
                     (totals[2] - last[2]) / seconds, now));
             out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embedding_batch_size",
                     batches == 0 ? 0 : (double) texts / batches, now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_tokens_per_second",
+                    (chat[0] - lastChatTokens) / seconds, now));
         }
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_active", chat[2], now));
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_queue_depth", chat[3], now));
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_models_loaded", chat[4], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "embedding_queue_depth", embeddings.waiting(), now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "provider_cuda",
                 runtime.provider() == ExecutionProvider.CUDA ? 1 : 0, now));
         last = totals;
+        lastChatTokens = chat[0];
         lastNanos = nanos;
     }
 }
