@@ -1,7 +1,11 @@
 package dev.bkg.launcher;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +15,15 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 
+import dev.bkg.launcher.cli.Cli;
+import dev.bkg.launcher.cli.CliContext;
+
 /**
  * {@code ./bkg}: runs the whole mesh on one machine. {@code up [--detach]}, {@code status},
- * {@code down}. Exit codes: 0 done, 1 failed (the message says why), 2 usage, 3 the mesh is
- * already running ({@code up}) or not running ({@code status}).
+ * {@code down}; and the client commands of {@link Cli} ({@code pull}, {@code chat}, {@code ps},
+ * {@code models}, {@code keys}) against the running mesh's gateway. Exit codes: 0 done, 1 failed (the
+ * message says why), 2 usage, 3 the mesh is already running ({@code up}) or not running ({@code status},
+ * the client commands).
  */
 public final class Launcher {
 
@@ -41,16 +50,59 @@ public final class Launcher {
 
     int run(String[] args) {
         String command = args.length == 0 ? "help" : args[0];
+        if (Cli.handles(command)) {
+            return Cli.run(List.of(args), cliContext());
+        }
         boolean detach = List.of(args).contains("--detach");
         return switch (command) {
             case "up" -> detach ? upDetached() : up();
             case "status" -> status();
             case "down" -> down();
             default -> {
-                System.err.println("usage: ./bkg up [--detach] | status | down | logs [name]");
+                System.err.println("usage: ./bkg up [--detach] | status | down | logs [name] | " + Cli.USAGE);
                 yield 2;
             }
         };
+    }
+
+    /** The client commands write UTF-8 (a model's reply is any text, whatever the locale says). */
+    private CliContext cliContext() {
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        boolean console = System.console() != null;
+        return new CliContext(env.values(), env.home(), System.in, out, err, console || stdinIsTerminal(), console,
+                this::runningGatewayUrl);
+    }
+
+    /** System.console() needs both ends to be a terminal; piped output with typed input is still a chat. */
+    private static boolean stdinIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/0")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The gateway of the mesh running under this home, as {@code status} finds it: the launcher's lock
+     * is held, and its run state names the gateway's URL (once ready) or port (while starting).
+     */
+    private Optional<String> runningGatewayUrl() {
+        if (!state.launcherRunning()) {
+            return Optional.empty();
+        }
+        Optional<Properties> props = state.read();
+        if (props.isEmpty()) {
+            return Optional.empty();
+        }
+        String url = props.get().getProperty("gateway.url");
+        if (url != null && !url.isBlank()) {
+            // the banner's "localhost" may resolve to ::1 first; the gateway listens on IPv4
+            return Optional.of(url.trim().replaceFirst("^http://localhost:", "http://127.0.0.1:"));
+        }
+        String port = props.get().getProperty("gateway-service.port");
+        return port == null || port.isBlank() ? Optional.empty() : Optional.of("http://127.0.0.1:" + port.trim());
     }
 
     /** Runs the mesh in this process until it is stopped (Ctrl-C, SIGTERM or ./bkg down). */

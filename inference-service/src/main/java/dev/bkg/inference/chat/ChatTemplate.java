@@ -297,6 +297,10 @@ public final class ChatTemplate {
         if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
             return true;
         }
+        Throwable root = rootCause(error);
+        if (root instanceof OutputTooBigException || root instanceof CollectionTooBigException) {
+            return true; // Jinjava cuts some results short with a warning
+        }
         return switch (error.getReason()) {
             case SYNTAX_ERROR, INVALID_ARGUMENT, INVALID_INPUT, DISABLED, OVER_LIMIT -> true;
             case EXCEPTION -> error.getItem() == TemplateError.ErrorItem.TAG;
@@ -304,11 +308,16 @@ public final class ChatTemplate {
         };
     }
 
-    private static String describe(TemplateError error) {
+    private static Throwable rootCause(TemplateError error) {
         Throwable root = error.getException();
         while (root != null && root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
+        return root;
+    }
+
+    private static String describe(TemplateError error) {
+        Throwable root = rootCause(error);
         if (root instanceof OutputTooBigException) {
             return "chat template output exceeds " + MAX_OUTPUT_CHARS + " characters";
         }

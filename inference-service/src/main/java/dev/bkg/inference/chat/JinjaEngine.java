@@ -124,6 +124,8 @@ final class JinjaEngine {
             // Jinjava would otherwise render "{{ ... }}" found inside message text as a template.
             .withNestedInterpretationEnabled(false)
             .withFailOnUnknownTokens(false)
+            // serializers of whole collections without a size cap, and no part of Jinja's chat templates
+            .withDisabled(Map.of(Context.Library.FILTER, Set.of("toyaml", "xmlattr", "urlize")))
             .withElResolver(resolver)
             .withInterperterFactory(new PyInterpreterFactory())
             .withProcessors(JinjavaProcessors.newBuilder().withNodePreProcessor(budget).build())

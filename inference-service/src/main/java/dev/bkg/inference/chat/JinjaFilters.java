@@ -44,6 +44,8 @@ final class JinjaFilters {
         globals.registerFilter(new MinMaxFilter("max"));
         globals.registerFilter(new MinMaxFilter("min"));
         globals.registerFilter(new FormatFilter());
+        globals.registerFilter(new JoinFilter());
+        globals.registerFilter(new PprintFilter());
         for (String name : List.of("center", "slice", "batch", "wordwrap", "truncate")) {
             globals.registerFilter(new SizeGuardFilter(globals.getFilter(name)));
         }
@@ -420,6 +422,51 @@ final class JinjaFilters {
                 throw new IllegalArgumentException("format: positional or keyword arguments, not both");
             }
             return Py.percentFormat(Py.str(var), kwargs.isEmpty() ? new ArrayList<>(Arrays.asList(args)) : kwargs);
+        }
+    }
+
+    /**
+     * Jinja's {@code join(d='', attribute=None)}: items as Python's str() (True, 1.5; Jinjava wrote true) and
+     * an error past the output cap (Jinjava cut the text short with a warning).
+     */
+    static final class JoinFilter implements Filter {
+
+        @Override
+        public String getName() {
+            return "join";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return filter(var, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            String separator = Py.str(args.length > 0 ? args[0] : kwargs.getOrDefault("d", ""));
+            Object attribute = args.length > 1 ? args[1] : kwargs.get("attribute");
+            StringBuilder out = new StringBuilder();
+            boolean first = true;
+            for (Object item : Py.iterate(var)) {
+                out.append(first ? "" : separator).append(Py.str(Py.attribute(item, attribute)));
+                first = false;
+                Py.bounded(out);
+            }
+            return out.toString();
+        }
+    }
+
+    /** Jinja's {@code pprint}, as repr() (Python's pformat also wraps past 80 columns); within the cap. */
+    static final class PprintFilter implements Filter {
+
+        @Override
+        public String getName() {
+            return "pprint";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            return Py.repr(var);
         }
     }
 

