@@ -159,7 +159,8 @@ public class ChatBench {
             System.out.printf("same work: prompt tokens mesh %d, raw %d; completion tokens mesh %d, raw %d (finish %s); "
                     + "reply text %s%n", meshCheck.promptTokens, rawCheck.promptTokens, meshCheck.completionTokens,
                     rawCheck.tokens.length, meshCheck.finishReason, meshCheck.text.equals(rawText) ? "identical"
-                            : "differs at char " + firstDifference(meshCheck.text, rawText));
+                            : "differs at char " + firstDifference(meshCheck.text, rawText)
+                                    + " (text only: the stream detokenizes piece by piece, which may differ where bytes do not form characters)");
             if (meshCheck.promptTokens != rawCheck.promptTokens || meshCheck.completionTokens != rawCheck.tokens.length) {
                 System.out.println("WARNING: the mesh and the raw loop do not do the same work (prompt or reply length differs)");
             }
@@ -494,10 +495,16 @@ public class ChatBench {
         }
 
         private MeshReply exchange(byte[] request) throws Exception {
-            out.write(request);
-            out.flush();
-            long written = System.nanoTime();
-            String status = line(in);
+            String status;
+            long written;
+            try {
+                out.write(request);
+                out.flush();
+                written = System.nanoTime();
+                status = line(in);
+            } catch (IOException e) { // a broken pipe or a reset: the connection was closed while idle
+                throw new Closed();
+            }
             if (status == null) {
                 throw new Closed();
             }

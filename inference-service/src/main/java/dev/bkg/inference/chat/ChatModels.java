@@ -41,7 +41,8 @@ public class ChatModels {
     private static final Logger LOG = Logger.getLogger(ChatModels.class);
     private static final java.util.Set<String> ROLES = java.util.Set.of("system", "user", "assistant", "tool");
     /** The exact call that installs a small instruct model (an onnx-community export in the Optimum layout). */
-    public static final String HOW_TO_PULL = "pull one: ./bkg pull onnx-community/Qwen2.5-0.5B-Instruct — or POST"
+    public static final String HOW_TO_PULL = "pull one: ./bkg pull onnx-community/Qwen2.5-0.5B-Instruct --onnx"
+            + " onnx/model_quantized.onnx — or POST"
             + " /api/models/download {\"name\":\"qwen2.5-0.5b-instruct\",\"kind\":\"llm\",\"huggingFace\":{\"repo\":"
             + "\"onnx-community/Qwen2.5-0.5B-Instruct\",\"files\":[\"onnx/model_quantized.onnx\",\"config.json\","
             + "\"generation_config.json\",\"tokenizer.json\",\"tokenizer_config.json\"]}}";

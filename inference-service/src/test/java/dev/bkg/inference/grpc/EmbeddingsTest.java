@@ -245,8 +245,9 @@ class EmbeddingsTest {
         figures.collect(System.currentTimeMillis(), samples);
         figures.collect(System.currentTimeMillis(), samples);
         List<String> metrics = samples.stream().map(s -> s.getMetric()).distinct().sorted().toList();
-        assertEquals(List.of("embedding_batch_size", "embedding_queue_depth", "embedding_tokens_per_second",
-                "embeddings_per_second", "provider_cuda"), metrics);
+        assertEquals(List.of("chat_active", "chat_models_loaded", "chat_queue_depth", "chat_tokens_per_second",
+                "embedding_batch_size", "embedding_queue_depth", "embedding_tokens_per_second", "embeddings_per_second",
+                "provider_cuda"), metrics);
         assertTrue(samples.stream().filter(s -> s.getMetric().equals("provider_cuda")).allMatch(s -> s.getValue() == 0));
         assertTrue(samples.stream().allMatch(s -> s.getSource().equals("inference-service") && s.getKind().equals("service")));
     }

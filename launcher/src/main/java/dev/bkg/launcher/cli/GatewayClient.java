@@ -54,8 +54,8 @@ final class GatewayClient {
         if (base == null) {
             String url = ctx.env("BKG_URL");
             if (url == null) {
-                url = ctx.runningGateway().get().orElseThrow(() -> new CliException(3, "bkg mesh is not running (home "
-                        + ctx.home() + "); start it with ./bkg up, or set BKG_URL to a gateway"));
+                url = ctx.runningGateway().get().orElseThrow(() -> new CliException(3, "no mesh is running under "
+                        + ctx.home() + "; start it with ./bkg up, or set BKG_URL to a gateway"));
             }
             base = url.trim().replaceAll("/+$", "");
         }
@@ -86,6 +86,7 @@ final class GatewayClient {
     }
 
     private HttpResponse<InputStream> open(String method, String path, JsonNode body, String accept, Duration timeout) {
+        base(); // a mesh that is not running is said before any missing credential
         authenticate(false);
         HttpResponse<InputStream> response = exchange(method, path, body, accept, timeout, true);
         if (response.statusCode() == 401 && sessionFromCache) {
@@ -121,7 +122,8 @@ final class GatewayClient {
         try {
             return http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (ConnectException | HttpConnectTimeoutException e) {
-            throw new CliException(3, "cannot reach the gateway at " + base() + " (" + reason(e)
+            throw new CliException(3, "cannot reach the gateway at " + base() + " ("
+                    + (e.getMessage() == null || e.getMessage().isBlank() ? "connection refused" : e.getMessage())
                     + "); is the mesh running? see ./bkg status");
         } catch (IOException e) {
             throw new CliException(1, method + " " + url + " failed: " + reason(e));
