@@ -260,6 +260,10 @@ test('chat: streams a reply from a chat model, shows tokens/s, and stops on dema
   };
   const ended = /^(done|stopped|error)$/;
 
+  // a short first reply (the harness's model never ends by itself: max tokens ends it)
+  await page.getByTestId('chat-settings').click();
+  await page.getByTestId('chat-setting-max_tokens').fill('32');
+
   // a reply streams in, then its figures; random weights may draw an end token first, so an empty reply is asked again
   let first: Locator | null = null;
   for (let attempt = 1; attempt <= 5 && !first; attempt++) {
@@ -280,7 +284,6 @@ test('chat: streams a reply from a chat model, shows tokens/s, and stops on dema
   await expect(page.getByTestId('chat-stop')).toHaveCount(0);
 
   // a long reply (max tokens 2000), stopped once some text has come: the text so far stays, marked stopped
-  await page.getByTestId('chat-settings').click();
   await page.getByTestId('chat-setting-max_tokens').fill('2000');
   let stopped: Locator | null = null;
   for (let attempt = 1; attempt <= 5 && !stopped; attempt++) {

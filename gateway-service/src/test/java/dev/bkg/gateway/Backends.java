@@ -147,6 +147,10 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         return brainml;
     }
 
+    ServiceProcess inference() {
+        return inference;
+    }
+
     private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
         java.util.HashMap<String, String> all = new java.util.HashMap<>(a);
         all.putAll(b);

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
@@ -55,6 +56,9 @@ class ChatCompletionsTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static HuggingFaceRepoServer hub;
+
+    @Backends.Inject
+    Backends backends;
 
     @TestHTTPResource("/v1/chat/completions")
     URI completions;
@@ -126,6 +130,12 @@ class ChatCompletionsTest {
         String content = whole.path("choices").get(0).path("message").path("content").asText();
         assertTrue(content.length() > 3, whole.toString());
 
+        // OpenAI's own client asks for application/json even for a stream; browsers for text/event-stream
+        for (String accept : List.of("application/json", "text/event-stream")) {
+            given().header("x-api-key", key).header("Accept", accept).contentType("application/json")
+                    .body(hello(ChatTestModels.NEXT_TOKEN, 2, accept.equals("text/event-stream"))).when()
+                    .post("/v1/chat/completions").then().statusCode(200);
+        }
         HttpResponse<InputStream> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(completions)
                 .header("x-api-key", key).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(hello(ChatTestModels.NEXT_TOKEN, 10, true))))
@@ -225,5 +235,42 @@ class ChatCompletionsTest {
                 .when().post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("top_p"));
         given().header("x-api-key", key).when().get("/api/chat/models").then().statusCode(200)
                 .body("models.name", hasItem(ChatTestModels.TINY_QWEN));
+    }
+
+    @Test
+    @Order(6)
+    void aServiceThatDiesMidStreamEndsTheStreamWithAnErrorEventNotAHang() throws Exception {
+        String key = key();
+        byte[] body = JSON.writeValueAsBytes(hello(ChatTestModels.NEXT_TOKEN, 4000, true));
+        try (Socket socket = new Socket(completions.getHost(), completions.getPort())) {
+            socket.setSoTimeout(30_000); // a hang fails the test instead of blocking it
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST " + completions.getPath() + " HTTP/1.1\r\nHost: localhost\r\nx-api-key: " + key
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.write(body);
+            out.flush();
+            BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            assertTrue(lines.readLine().contains(" 200 "));
+            int events = 0;
+            while (events < 5) {
+                if (lines.readLine().contains("data: ")) {
+                    events++;
+                }
+            }
+            backends.inference().kill();
+            // what follows: maybe a few tokens already on their way, then an error event, then the chunked body's end
+            String error = null;
+            for (String line = lines.readLine(); line != null && !line.equals("0"); line = lines.readLine()) {
+                if (line.startsWith("data: ") && line.contains("\"error\"")) {
+                    error = line;
+                }
+                assertFalse(line.contains("[DONE]"), "a broken generation must not end as if complete");
+            }
+            assertTrue(error != null, "no error event after inference-service died");
+            assertTrue(JSON.readTree(error.substring(6)).path("error").path("message").asText().length() > 0, error);
+        } finally {
+            backends.inference().start();
+        }
     }
 }

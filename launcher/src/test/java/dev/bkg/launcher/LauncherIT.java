@@ -115,6 +115,21 @@ class LauncherIT {
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
         assertEquals(409, chat.statusCode(), chat.body());
         assertTrue(chat.body().contains("./bkg pull"), chat.body());
+        // the CLI against the real mesh (as admin, from $BKG_HOME/admin-password)
+        MeshUnderTest.Result models = mesh.bkg(Duration.ofSeconds(60), "models");
+        assertEquals(0, models.exit(), models.output());
+        assertTrue(models.output().contains("all-minilm-l6-v2") && models.output().contains("mobileface"), models.output());
+        MeshUnderTest.Result ps = mesh.bkg(Duration.ofSeconds(60), "ps");
+        assertEquals(0, ps.exit(), ps.output());
+        assertTrue(ps.output().contains("NAME"), ps.output());
+        MeshUnderTest.Result created = mesh.bkg(Duration.ofSeconds(60), "keys", "create", "cli-key", "--scopes", "inference");
+        assertEquals(0, created.exit(), created.output());
+        assertTrue(created.output().contains("bkg_"), created.output());
+        MeshUnderTest.Result keys = mesh.bkg(Duration.ofSeconds(60), "keys", "list");
+        assertTrue(keys.exit() == 0 && keys.output().contains("cli-key"), keys.output());
+        MeshUnderTest.Result notChat = mesh.bkg(Duration.ofSeconds(60), "chat", "all-minilm-l6-v2", "hello");
+        assertEquals(1, notChat.exit(), notChat.output());
+        assertTrue(notChat.output().contains("not a chat"), notChat.output());
 
         MeshUnderTest.Result second = mesh.bkg(Duration.ofSeconds(60), "up", "--detach");
         assertEquals(3, second.exit(), second.output());

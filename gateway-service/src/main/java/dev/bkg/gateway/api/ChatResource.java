@@ -7,9 +7,11 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MediaType;
 
 import org.jboss.resteasy.reactive.RestMulti;
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,6 +47,17 @@ public class ChatResource {
     ChatResource(InferenceClient inference, ObjectMapper json) {
         this.inference = inference;
         this.json = json;
+    }
+
+    /**
+     * Clients ask for text/event-stream or application/json (OpenAI's own client sends the latter
+     * for streams too); the method answers either shape itself, so whatever they accept matches.
+     */
+    @ServerRequestFilter(preMatching = true)
+    public void acceptEitherShape(ContainerRequestContext request) {
+        if (request.getUriInfo().getPath().equals("/v1/chat/completions")) {
+            request.getHeaders().putSingle("Accept", MediaType.WILDCARD);
+        }
     }
 
     @POST

@@ -214,4 +214,33 @@ class ChatTest {
         assertTrue(reply.contains("\"finishReason\": \"length\""), reply);
         assertTrue(reply.contains("\"completionTokens\": 4"), reply);
     }
+
+    @Test
+    void beyondTheBatchAndTheQueueChatsAreRefusedAsOverload() throws Exception {
+        // a batch of 8 and a queue of 8 in tests: of 24 long chats sent at once, some are refused at once
+        ExecutorService pool = Executors.newFixedThreadPool(24);
+        try {
+            List<CompletableFuture<String>> outcomes = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                outcomes.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return tokens(greedy(ChatTestModels.TINY_QWEN, "Count slowly", 300).build()).size() == 300 ? "done"
+                                : "short";
+                    } catch (StatusRuntimeException e) {
+                        return e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+                    }
+                }, pool));
+            }
+            List<String> results = new ArrayList<>();
+            for (CompletableFuture<String> outcome : outcomes) {
+                results.add(outcome.get(180, TimeUnit.SECONDS));
+            }
+            long done = results.stream().filter("done"::equals).count();
+            long refused = results.stream().filter(r -> r.startsWith("RESOURCE_EXHAUSTED") && r.contains("queue-capacity")).count();
+            assertEquals(24, done + refused, results.toString());
+            assertTrue(done >= 8 && refused >= 1, results.toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
