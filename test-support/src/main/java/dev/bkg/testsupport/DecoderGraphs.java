@@ -328,6 +328,29 @@ public final class DecoderGraphs {
     // ------------------------------------------------------------------------------------------------ graph
 
     /** Writes one graph; names follow the Hugging Face parameter names, with weights stored [in, out]. */
+    /**
+     * A graph with a language model's names but no KV cache — input_ids and attention_mask in,
+     * logits [batch, seq, 1] out (the ids as floats) — which model-service accepts as kind llm and
+     * which the chat runtime must refuse at load, naming the missing past_key_values inputs.
+     */
+    public static byte[] withoutCache() {
+        TensorProto axes = TensorProto.newBuilder().setName("axes").setDataType(TensorProto.DataType.INT64_VALUE)
+                .addDims(1).addInt64Data(2).build();
+        GraphProto graph = GraphProto.newBuilder().setName("no-cache")
+                .addInput(Builder.valueInfo("input_ids", TensorProto.DataType.INT64_VALUE, BATCH, SEQUENCE))
+                .addInput(Builder.valueInfo("attention_mask", TensorProto.DataType.INT64_VALUE, BATCH, SEQUENCE))
+                .addOutput(Builder.valueInfo("logits", TensorProto.DataType.FLOAT_VALUE, BATCH, SEQUENCE, 1))
+                .addInitializer(axes)
+                .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("input_ids").addOutput("ids_float")
+                        .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                                .setI(TensorProto.DataType.FLOAT_VALUE)))
+                .addNode(NodeProto.newBuilder().setOpType("Unsqueeze").addInput("ids_float").addInput("axes").addOutput("logits"))
+                .build();
+        return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("bkg-test-support")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET)).setGraph(graph).build()
+                .toByteArray();
+    }
+
     private static final class Builder {
         private final Config c;
         private final Weights weights;

@@ -198,6 +198,10 @@ class ChatTest {
         StatusRuntimeException embedding = assertThrows(StatusRuntimeException.class,
                 () -> chat.chat(greedy("all-minilm-l6-v2", "x", 4).build()));
         assertTrue(embedding.getStatus().getDescription().contains("not a chat"), embedding.getStatus().getDescription());
+        StatusRuntimeException noCache = assertThrows(StatusRuntimeException.class,
+                () -> chat.chat(greedy(ChatTestModels.NO_CACHE, "x", 4).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, noCache.getStatus().getCode());
+        assertTrue(noCache.getStatus().getDescription().contains("past_key_values"), noCache.getStatus().getDescription());
         // GPT-2's context here is 1024 tokens: a longer prompt is refused with both lengths named
         StatusRuntimeException tooLong = assertThrows(StatusRuntimeException.class,
                 () -> chat.chat(greedy(ChatTestModels.TINY_GPT2, "word ".repeat(1500), 4).build()));
