@@ -26,6 +26,7 @@ import dev.bkg.proto.model.v1.ModelStatus;
  * always the last token's id + 1, with Qwen3's tokenizer;</li>
  * <li>{@link #TINY_GPT2}: GPT-2 architecture (learned positions, LayerNorm, GELU), random weights,
  * Llama 2's tokenizer (no chat template there: the runtime's ChatML fallback), context 1024;</li>
+ * <li>{@link #HALF_CACHE}: the tiny Qwen graph with a float16 KV cache;</li>
  * <li>{@link #NO_CACHE}: a graph without past_key_values inputs ({@link DecoderGraphs#withoutCache()}).</li>
  * </ul>
  */
@@ -36,6 +37,8 @@ public final class ChatTestModels {
     public static final String TINY_GPT2 = "tiny-gpt2";
     /** Names like a language model's but no KV cache: model-service takes it as llm, the chat runtime refuses it. */
     public static final String NO_CACHE = "no-cache-graph";
+    /** {@link #TINY_QWEN}'s graph with its KV cache in float16 ({@link DecoderGraphs#buildWithHalfCache}). */
+    public static final String HALF_CACHE = "tiny-qwen-f16-cache";
     /** Qwen's eos ids as its generation_config.json names them: <|im_end|>, <|endoftext|>. */
     static final String QWEN_GENERATION = "{\"bos_token_id\":151643,\"eos_token_id\":[151645,151643]}";
     public static final List<String> FILES = List.of("onnx/model.onnx", "config.json", "generation_config.json", "tokenizer.json",
@@ -68,6 +71,9 @@ public final class ChatTestModels {
                 case TINY_GPT2 -> DecoderGraphs.writeRepo(dir, DecoderGraphs.build(tinyGpt2Config()),
                         DecoderGraphs.configJson(tinyGpt2Config(), 1, 2), "{\"bos_token_id\":1,\"eos_token_id\":2}",
                         LlmTokenizers.tokenizerJson("llama2"), null);
+                case HALF_CACHE -> DecoderGraphs.writeRepo(dir, DecoderGraphs.buildWithHalfCache(tinyQwenConfig()),
+                        DecoderGraphs.configJson(tinyQwenConfig(), 151643, 151645), QWEN_GENERATION,
+                        LlmTokenizers.tokenizerJson("qwen3"), LlmTokenizers.tokenizerConfig("qwen3"));
                 case NO_CACHE -> DecoderGraphs.writeRepo(dir, DecoderGraphs.withoutCache(),
                         DecoderGraphs.configJson(tinyQwenConfig(), 151643, 151645), QWEN_GENERATION,
                         LlmTokenizers.tokenizerJson("qwen3"), LlmTokenizers.tokenizerConfig("qwen3"));

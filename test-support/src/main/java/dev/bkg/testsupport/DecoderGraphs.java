@@ -120,6 +120,16 @@ public final class DecoderGraphs {
         return new Builder(config, randomWeights(config.seed())).model();
     }
 
+    /**
+     * The same graph with its KV cache in float16, as half-precision exports keep it: past_key_values.*
+     * come in and present.* go out as float16 (cast at the boundary; the arithmetic stays float32).
+     */
+    public static byte[] buildWithHalfCache(Config config) {
+        Builder builder = new Builder(config, randomWeights(config.seed()));
+        builder.halfCache = true;
+        return builder.model();
+    }
+
     /** The Config {@link #nextToken} uses: LLAMA, hidden 64 (32 feature frequencies), 4 heads, 2 KV heads. */
     public static Config nextTokenConfig(int vocabSize, int layers) {
         return new Config(Architecture.LLAMA, vocabSize, 64, layers, 4, 2, 128, 4096, NEXT_TOKEN_SEED);
@@ -358,6 +368,8 @@ public final class DecoderGraphs {
         private final Map<String, String> constants = new HashMap<>();
         private String scope = "";
         private int counter;
+        /** past_key_values.* / present.* in float16 (buildWithHalfCache). */
+        boolean halfCache;
 
         Builder(Config c, Weights weights) {
             this.c = c;
@@ -373,9 +385,10 @@ public final class DecoderGraphs {
             graph.addOutput(valueInfo("logits", TensorProto.DataType.FLOAT_VALUE, BATCH, SEQUENCE, c.vocabSize()));
             for (int i = 0; i < c.layers(); i++) {
                 for (String kv : List.of("key", "value")) {
-                    graph.addInput(valueInfo("past_key_values." + i + "." + kv, TensorProto.DataType.FLOAT_VALUE,
+                    int cacheType = halfCache ? TensorProto.DataType.FLOAT16_VALUE : TensorProto.DataType.FLOAT_VALUE;
+                    graph.addInput(valueInfo("past_key_values." + i + "." + kv, cacheType,
                             BATCH, c.kvHeads(), PAST, c.headDim()));
-                    graph.addOutput(valueInfo("present." + i + "." + kv, TensorProto.DataType.FLOAT_VALUE,
+                    graph.addOutput(valueInfo("present." + i + "." + kv, cacheType,
                             BATCH, c.kvHeads(), TOTAL, c.headDim()));
                 }
             }
@@ -524,10 +537,21 @@ public final class DecoderGraphs {
                 k = rotate(k, rotary);
             }
             List<AttributeProto> axis2 = List.of(intAttr("axis", 2));
-            String presentKey = emit("Concat", "present." + layer + ".key", axis2, 1,
-                    "past_key_values." + layer + ".key", k)[0];
-            String presentValue = emit("Concat", "present." + layer + ".value", axis2, 1,
-                    "past_key_values." + layer + ".value", v)[0];
+            String presentKey;
+            String presentValue;
+            if (halfCache) {
+                // float16 at the boundary: the cache is read up to float32 and written back down
+                List<AttributeProto> toFloat = List.of(intAttr("to", TensorProto.DataType.FLOAT_VALUE));
+                List<AttributeProto> toHalf = List.of(intAttr("to", TensorProto.DataType.FLOAT16_VALUE));
+                presentKey = op("Concat", axis2, op("Cast", toFloat, "past_key_values." + layer + ".key"), k);
+                presentValue = op("Concat", axis2, op("Cast", toFloat, "past_key_values." + layer + ".value"), v);
+                emit("Cast", "present." + layer + ".key", toHalf, 1, presentKey);
+                emit("Cast", "present." + layer + ".value", toHalf, 1, presentValue);
+            } else {
+                presentKey = emit("Concat", "present." + layer + ".key", axis2, 1, "past_key_values." + layer + ".key", k)[0];
+                presentValue = emit("Concat", "present." + layer + ".value", axis2, 1,
+                        "past_key_values." + layer + ".value", v)[0];
+            }
             // Grouped-query: repeat each KV head for its query heads only now, so present.* keep kvHeads
             String keys = repeatKv(presentKey);
             String values = repeatKv(presentValue);

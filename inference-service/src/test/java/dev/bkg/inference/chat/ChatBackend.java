@@ -28,8 +28,8 @@ public class ChatBackend extends ModelServiceBackend {
         try {
             Path repos = Files.createTempDirectory("bkg-chat-repos");
             var models = ModelServiceGrpc.newBlockingStub(channel);
-            for (String name : new String[] {ChatTestModels.NO_CACHE, ChatTestModels.TINY_QWEN, ChatTestModels.NEXT_TOKEN,
-                ChatTestModels.TINY_GPT2}) {
+            for (String name : new String[] {ChatTestModels.NO_CACHE, ChatTestModels.HALF_CACHE, ChatTestModels.TINY_QWEN,
+                ChatTestModels.NEXT_TOKEN, ChatTestModels.TINY_GPT2}) {
                 ChatTestModels.publish(hub, repos, name);
                 ChatTestModels.pull(models, hub, name, Duration.ofSeconds(120));
             }
