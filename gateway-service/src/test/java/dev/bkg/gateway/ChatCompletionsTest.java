@@ -173,23 +173,8 @@ class ChatCompletionsTest {
     void aClientThatGoesAwayStopsItsGeneration() throws Exception {
         String key = key();
         // a raw socket, so that "going away" is unambiguous: the TCP connection closes mid-stream
-        byte[] body = JSON.writeValueAsBytes(hello(ChatTestModels.NEXT_TOKEN, 4000, true));
         try (Socket socket = new Socket(completions.getHost(), completions.getPort())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST " + completions.getPath() + " HTTP/1.1\r\nHost: localhost\r\nx-api-key: " + key
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
-            BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            assertTrue(lines.readLine().contains(" 200 "));
-            int events = 0;
-            while (events < 5) {
-                String line = lines.readLine();
-                if (line.contains("data: ")) {
-                    events++;
-                }
-            }
+            fiveEventsOfALongStream(socket, key);
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (true) {
@@ -241,23 +226,9 @@ class ChatCompletionsTest {
     @Order(6)
     void aServiceThatDiesMidStreamEndsTheStreamWithAnErrorEventNotAHang() throws Exception {
         String key = key();
-        byte[] body = JSON.writeValueAsBytes(hello(ChatTestModels.NEXT_TOKEN, 4000, true));
         try (Socket socket = new Socket(completions.getHost(), completions.getPort())) {
             socket.setSoTimeout(30_000); // a hang fails the test instead of blocking it
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST " + completions.getPath() + " HTTP/1.1\r\nHost: localhost\r\nx-api-key: " + key
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
-            BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            assertTrue(lines.readLine().contains(" 200 "));
-            int events = 0;
-            while (events < 5) {
-                if (lines.readLine().contains("data: ")) {
-                    events++;
-                }
-            }
+            BufferedReader lines = fiveEventsOfALongStream(socket, key);
             backends.inference().kill();
             // what follows: maybe a few tokens already on their way, then an error event, then the chunked body's end
             String error = null;
@@ -272,5 +243,25 @@ class ChatCompletionsTest {
         } finally {
             backends.inference().start();
         }
+    }
+
+    /** Starts a 4000-token stream over a raw HTTP/1.1 socket and reads its first five events; the rest is the caller's. */
+    BufferedReader fiveEventsOfALongStream(Socket socket, String key) throws Exception {
+        byte[] body = JSON.writeValueAsBytes(hello(ChatTestModels.NEXT_TOKEN, 4000, true));
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST " + completions.getPath() + " HTTP/1.1\r\nHost: localhost\r\nx-api-key: " + key
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+        assertTrue(lines.readLine().contains(" 200 "));
+        int events = 0;
+        while (events < 5) {
+            if (lines.readLine().contains("data: ")) {
+                events++;
+            }
+        }
+        return lines;
     }
 }

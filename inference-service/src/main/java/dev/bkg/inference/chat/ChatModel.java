@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -135,9 +134,7 @@ public final class ChatModel implements AutoCloseable {
     /** Loads a catalogued llm model: fetches its files, then opens tokenizer and session (closed again on failure). */
     public static ChatModel load(Model model, ModelStore store, OrtRuntime runtime, int threads, Optional<Integer> maxContext)
             throws OrtException {
-        String graph = model.getFilesList().stream().map(ModelFile::getName).filter(n -> n.endsWith(".onnx"))
-                .min(Comparator.comparing((String n) -> !baseName(n).equals("model.onnx")).thenComparing(n -> n))
-                .orElseThrow(() -> new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' has no .onnx graph"));
+        String graph = ModelStore.graphFile(model);
         Path tokenizerPath = store.file(model, required(model, "tokenizer.json"));
         Path configPath = store.file(model, required(model, "config.json"));
         JsonNode config = readJson(configPath);

@@ -81,9 +81,7 @@ public final class EmbeddingModel implements AutoCloseable {
     /** Loads a catalogued model: its graph (model.onnx or the one .onnx file) and its tokenizer.json. */
     public static EmbeddingModel load(Model model, ModelStore store, OrtRuntime runtime, java.util.Optional<Integer> maxTokens)
             throws OrtException {
-        String graph = model.getFilesList().stream().map(f -> f.getName()).filter(n -> n.endsWith(".onnx"))
-                .sorted((a, b) -> a.equals("model.onnx") ? -1 : b.equals("model.onnx") ? 1 : a.compareTo(b)).findFirst()
-                .orElseThrow(() -> new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' has no .onnx graph"));
+        String graph = ModelStore.graphFile(model);
         String tokenizerFile = model.getFilesList().stream().map(f -> f.getName())
                 .filter(n -> n.equals("tokenizer.json") || n.endsWith("/tokenizer.json")).findFirst()
                 .orElseThrow(() -> new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' has no tokenizer.json"));

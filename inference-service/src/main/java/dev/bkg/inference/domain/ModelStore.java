@@ -50,6 +50,17 @@ public class ModelStore {
         }
     }
 
+    /**
+     * The name of a model's ONNX graph: {@code model.onnx} in any folder (Optimum puts it in {@code onnx/}),
+     * else the first {@code .onnx} file by name.
+     */
+    public static String graphFile(Model model) {
+        return model.getFilesList().stream().map(ModelFile::getName).filter(n -> n.endsWith(".onnx"))
+                .min(java.util.Comparator.comparing((String n) -> !n.equals("model.onnx") && !n.endsWith("/model.onnx"))
+                        .thenComparing(n -> n))
+                .orElseThrow(() -> new Refusal(Refusal.Reason.INVALID, "model '" + model.getName() + "' has no .onnx graph"));
+    }
+
     /** One file of a model on the local disk, fetched first when the cache lacks it. */
     public Path file(Model model, String name) {
         ModelFile wanted = ModelFileCache.entry(model, name)

@@ -78,8 +78,8 @@ public class ChatGrpcService extends MutinyChatServiceGrpc.ChatServiceImplBase {
         });
     }
 
+    /** The stream collected (its start already runs on a worker). */
     @Override
-    @Blocking
     public Uni<ChatResponse> chat(ChatRequest request) {
         return chatStream(request).collect().in(ChatResponse::newBuilder, (reply, chunk) -> {
             if (!chunk.getModel().isEmpty()) {
