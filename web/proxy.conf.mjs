@@ -3,5 +3,6 @@ const target = process.env.BKG_URL ?? 'http://127.0.0.1:8080';
 export default {
   '/api': { target, secure: false },
   '/v1': { target, secure: false },
+  '/v2': { target, secure: false },
   '/ws': { target, secure: false, ws: true },
 };

@@ -374,6 +374,62 @@ test('faces: detects a face in a real photo, enrols it, tells another man apart 
   await expect(page.getByTestId('faces-message')).toContainText('e2e-person deleted');
 });
 
+test('candle: loads a model, runs it from the playground, and unloads it', async () => {
+  test.setTimeout(420_000); // candle starts on demand, then loads the model into ONNX Runtime
+  const model = 'all-minilm-l6-v2'; // built in: always in the catalog
+  await page.goto('/plugins/candle');
+  await page.getByRole('tab', { name: 'Dashboard' }).click();
+  const state = page.getByTestId('plugin-state');
+  await expect(state).toHaveText('STOPPED');
+  await page.getByTestId('plugin-start').click();
+  await expect(state).toHaveText('RUNNING', { timeout: 150_000 });
+
+  // load it: its row shows where it runs and the memory it holds
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await expect(page.getByTestId('candle-state')).toHaveText('RUNNING');
+  await page.getByTestId('candle-model').selectOption(model); // waits for the catalog
+  await page.getByTestId('candle-load').click();
+  const loaded = row('candle-loaded', 'data-model', model);
+  await expect(loaded).toContainText('CPU', { timeout: 120_000 });
+  await expect(loaded).toContainText(/\d+(\.\d)? MiB/);
+  await expect(page.getByTestId('candle-message')).toContainText(`loaded ${model}`);
+  await shot('candle');
+
+  // its signature prefills the request; four tokens give four vectors of 384
+  await page.getByRole('tab', { name: 'Playground' }).click();
+  await page.getByTestId('candle-play-model').selectOption(model);
+  await expect(page.getByTestId('candle-signature')).toContainText('input_ids');
+  const request = page.getByTestId('candle-request');
+  await expect(request).toHaveValue(/"input_ids"/);
+  await request.fill(JSON.stringify({
+    inputs: [
+      { name: 'input_ids', shape: [1, 4], datatype: 'INT64', data: [101, 7592, 2088, 102] },
+      { name: 'attention_mask', shape: [1, 4], datatype: 'INT64', data: [1, 1, 1, 1] },
+      { name: 'token_type_ids', shape: [1, 4], datatype: 'INT64', data: [0, 0, 0, 0] },
+    ],
+    outputs: [{ name: 'last_hidden_state' }],
+  }, null, 2));
+  await page.getByTestId('candle-send').click();
+  const output = row('candle-outputs', 'data-output', 'last_hidden_state');
+  await expect(output).toContainText('[1, 4, 384]', { timeout: 60_000 });
+  await expect(output).toContainText('FP32');
+  await expect(output).toContainText('(1536 values)');
+  await expect(page.getByTestId('candle-timing')).toContainText(/\d+\.\d ms run/);
+  await shot('candle-playground');
+
+  // unloaded, its row goes
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await loaded.getByTestId('candle-unload').click();
+  await expect(loaded).toHaveCount(0);
+  await expect(page.getByTestId('candle-message')).toContainText(`unloaded ${model}`);
+
+  // stopped again, as the mesh started it
+  await page.getByRole('tab', { name: 'Dashboard' }).click();
+  await page.getByTestId('plugin-stop').getByRole('button', { name: 'Stop' }).click();
+  await page.getByTestId('confirm').click();
+  await expect(state).toHaveText('STOPPED', { timeout: 60_000 });
+});
+
 test('an admin creates a user whose roles limit what the dashboard lets them do, then deletes them', async () => {
   await page.goto('/users');
   await page.getByTestId('user-name').fill('e2e-viewer');

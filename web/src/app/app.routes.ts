@@ -13,7 +13,7 @@ export const routes: Routes = [
       { path: 'plugins/brainml', loadComponent: () => import('./brainml/brainml-page').then(m => m.BrainmlPage) },
       { path: 'plugins/llmserver', loadComponent: () => import('./chat/chat-page').then(m => m.ChatPage) },
       { path: 'plugins/rustyface', loadComponent: () => import('./faces/faces-page').then(m => m.FacesPage) },
-      { path: 'plugins/candle', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'candle' } },
+      { path: 'plugins/candle', loadComponent: () => import('./candle/candle-page').then(m => m.CandlePage) },
       { path: 'plugins/repoagent', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard), data: { pluginId: 'repoagent' } },
       { path: 'plugins/:pluginId', loadComponent: () => import('./plugins/plugin-dashboard').then(m => m.PluginDashboard) },
       { path: 'chat', redirectTo: 'plugins/llmserver' },

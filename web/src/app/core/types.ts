@@ -33,7 +33,7 @@ export interface ModelFile { name: string; sizeBytes: number; sha256: string; }
 export interface Model {
   id: string; name: string; kind: string; format: string; files: ModelFile[]; totalSizeBytes: number; source: string;
   status: string; statusMessage: string | null; jobId: string | null; created: string; updated: string;
-  validation: { ok: boolean; message: string; durationMs: number } | null;
+  validation: { ok: boolean; message: string; durationMs: number; inputs?: TensorInfo[]; outputs?: TensorInfo[] } | null;
 }
 export interface DownloadStarted { jobId: string; modelId: string; joinedExisting: boolean; progress: string; }
 export interface Progress {
@@ -63,3 +63,26 @@ export interface RecognizedFace { face: Face; matches: FaceMatch[]; }
 export interface RecognizeReply { image: ImageSize; threshold: number; faces: RecognizedFace[]; timings?: Record<string, number>; }
 export interface Subject { name: string; face_count: number; created: string; }
 export interface EnrolReply { face_id: string; subject: Subject; face: Face; }
+
+/**
+ * candle over the gateway (/api/candle, proto JSON: int64s as strings, enums as names). The catalog's validation
+ * uses the same tensor shape, but with lowercase element types ("float") and numbers for the shape.
+ */
+export interface TensorInfo { name: string; elementType: string; shape: (string | number)[]; }
+export interface LoadedModel {
+  modelId: string; name: string; provider: string; inputs: TensorInfo[]; outputs: TensorInfo[]; loadMs: string;
+  loadedAtEpochMs: string; lastUsedEpochMs: string; expiresAtEpochMs: string; memoryBytes: string; inferences: string;
+  dynamicBatch: boolean; graphFile: string;
+}
+export interface LoadedModels { models?: LoadedModel[]; memoryBudgetBytes: string; memoryUsedBytes: string; }
+export interface QuantizeReply {
+  newModelId: string; newModelName: string; sizeBeforeBytes: string; sizeAfterBytes: string; durationMs: string;
+  quantizedWeights: number; quantizedOps?: string[]; maxAbsError: number | string; minCosine: number | string;
+  meanCosine: number | string; samples: number; checkMs: string;
+}
+/** The Open Inference Protocol v2 (/v2/models/{model}/infer): one tensor, its data flat in row-major order. */
+export interface OipTensor { name: string; datatype: string; shape: number[]; data?: unknown[]; }
+export interface InferReply {
+  model_name: string; model_version?: string; outputs: OipTensor[];
+  parameters?: { duration_us?: number; queue_us?: number; batch_requests?: number; provider?: string };
+}

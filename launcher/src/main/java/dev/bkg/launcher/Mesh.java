@@ -116,6 +116,9 @@ final class Mesh implements AutoCloseable {
         // brainml runs on demand (the plugin manager starts it), on its registry port
         processEnv.put("QUARKUS_GRPC_CLIENTS_BRAINML_HOST", "127.0.0.1");
         processEnv.put("QUARKUS_GRPC_CLIENTS_BRAINML_PORT", String.valueOf(env.port("BKG_BRAINML_PORT", 8088)));
+        // and candle, the model runner
+        processEnv.put("QUARKUS_GRPC_CLIENTS_CANDLE_HOST", "127.0.0.1");
+        processEnv.put("QUARKUS_GRPC_CLIENTS_CANDLE_PORT", String.valueOf(env.port("BKG_CANDLE_PORT", 8087)));
         if (spec.needsDatabase()) {
             processEnv.putAll(database.serviceEnvironment());
         }

@@ -10,9 +10,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
-import com.google.protobuf.util.JsonFormat;
 
 import dev.bkg.gateway.grpc.InferenceClient;
 import dev.bkg.gateway.security.RequiresScope;
@@ -37,8 +34,6 @@ import io.smallrye.mutiny.Uni;
 @Produces(MediaType.APPLICATION_JSON)
 public class BrainmlResource {
 
-    private static final JsonFormat.Printer PRINTER = JsonFormat.printer().alwaysPrintFieldsWithNoPresence();
-
     private final InferenceClient inference;
 
     BrainmlResource(InferenceClient inference) {
@@ -48,7 +43,7 @@ public class BrainmlResource {
     @GET
     @RequiresScope("inference")
     public Uni<String> list() {
-        return inference.brainml(s -> s.listCollections(ListCollectionsRequest.getDefaultInstance())).map(BrainmlResource::json);
+        return inference.brainml(s -> s.listCollections(ListCollectionsRequest.getDefaultInstance())).map(ProtoJson::print);
     }
 
     /** {"name", "embeddingModel"?} → 201 with the collection. */
@@ -56,9 +51,9 @@ public class BrainmlResource {
     @RequiresScope("inference")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Response> create(String body) {
-        CreateCollectionRequest request = parse(body, CreateCollectionRequest.newBuilder()).build();
+        CreateCollectionRequest request = ProtoJson.parse(body, CreateCollectionRequest.newBuilder()).build();
         return inference.brainml(s -> s.createCollection(request))
-                .map(reply -> Response.status(201).entity(json(reply.getCollection())).build());
+                .map(reply -> Response.status(201).entity(ProtoJson.print(reply.getCollection())).build());
     }
 
     @GET
@@ -66,7 +61,7 @@ public class BrainmlResource {
     @RequiresScope("inference")
     public Uni<String> stats(@PathParam("name") String name) {
         return inference.brainml(s -> s.stats(StatsRequest.newBuilder().setCollection(name).build()))
-                .map(reply -> json(reply.getStats()));
+                .map(reply -> ProtoJson.print(reply.getStats()));
     }
 
     @DELETE
@@ -74,7 +69,7 @@ public class BrainmlResource {
     @RequiresScope("inference")
     public Uni<String> drop(@PathParam("name") String name) {
         return inference.brainml(s -> s.dropCollection(DropCollectionRequest.newBuilder().setCollection(name).build()))
-                .map(BrainmlResource::json);
+                .map(ProtoJson::print);
     }
 
     /** {"documents": [{"id","text","metadata"?,"label"?}], "createCollection"?} */
@@ -83,8 +78,8 @@ public class BrainmlResource {
     @RequiresScope("inference")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<String> index(@PathParam("name") String name, String body) {
-        IndexDocumentsRequest request = parse(body, IndexDocumentsRequest.newBuilder()).setCollection(name).build();
-        return inference.brainml(s -> s.indexDocuments(request)).map(BrainmlResource::json);
+        IndexDocumentsRequest request = ProtoJson.parse(body, IndexDocumentsRequest.newBuilder()).setCollection(name).build();
+        return inference.brainml(s -> s.indexDocuments(request)).map(ProtoJson::print);
     }
 
     /** {"ids": [...]} */
@@ -93,8 +88,8 @@ public class BrainmlResource {
     @RequiresScope("inference")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<String> delete(@PathParam("name") String name, String body) {
-        DeleteDocumentsRequest request = parse(body, DeleteDocumentsRequest.newBuilder()).setCollection(name).build();
-        return inference.brainml(s -> s.deleteDocuments(request)).map(BrainmlResource::json);
+        DeleteDocumentsRequest request = ProtoJson.parse(body, DeleteDocumentsRequest.newBuilder()).setCollection(name).build();
+        return inference.brainml(s -> s.deleteDocuments(request)).map(ProtoJson::print);
     }
 
     /** {"text", "topK"?, "filter"?, "minScore"?} */
@@ -103,15 +98,15 @@ public class BrainmlResource {
     @RequiresScope("inference")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<String> query(@PathParam("name") String name, String body) {
-        QueryRequest request = parse(body, QueryRequest.newBuilder()).setCollection(name).build();
-        return inference.brainml(s -> s.query(request)).map(BrainmlResource::json);
+        QueryRequest request = ProtoJson.parse(body, QueryRequest.newBuilder()).setCollection(name).build();
+        return inference.brainml(s -> s.query(request)).map(ProtoJson::print);
     }
 
     @POST
     @Path("/{name}/train")
     @RequiresScope("inference")
     public Uni<String> train(@PathParam("name") String name) {
-        return inference.brainmlRebuild(s -> s.train(TrainRequest.newBuilder().setCollection(name).build())).map(BrainmlResource::json);
+        return inference.brainmlRebuild(s -> s.train(TrainRequest.newBuilder().setCollection(name).build())).map(ProtoJson::print);
     }
 
     @POST
@@ -119,7 +114,7 @@ public class BrainmlResource {
     @RequiresScope("inference")
     public Uni<String> compact(@PathParam("name") String name) {
         return inference.brainmlRebuild(s -> s.compact(CompactRequest.newBuilder().setCollection(name).build()))
-                .map(BrainmlResource::json);
+                .map(ProtoJson::print);
     }
 
     /** {"embeddingModel"?}: embeds every document again and rebuilds the index. */
@@ -128,28 +123,7 @@ public class BrainmlResource {
     @RequiresScope("inference")
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<String> reindex(@PathParam("name") String name, String body) {
-        ReindexRequest request = parse(body, ReindexRequest.newBuilder()).setCollection(name).build();
-        return inference.brainmlRebuild(s -> s.reindex(request)).map(BrainmlResource::json);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <B extends Message.Builder> B parse(String body, B builder) {
-        if (body == null || body.isBlank()) {
-            return builder;
-        }
-        try {
-            JsonFormat.parser().merge(body, builder);
-            return builder;
-        } catch (InvalidProtocolBufferException e) {
-            throw ProblemException.badRequest("the body does not fit: " + e.getMessage());
-        }
-    }
-
-    private static String json(Message message) {
-        try {
-            return PRINTER.print(message);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        }
+        ReindexRequest request = ProtoJson.parse(body, ReindexRequest.newBuilder()).setCollection(name).build();
+        return inference.brainmlRebuild(s -> s.reindex(request)).map(ProtoJson::print);
     }
 }

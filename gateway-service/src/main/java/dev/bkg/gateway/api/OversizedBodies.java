@@ -22,9 +22,9 @@ import io.vertx.ext.web.Router;
 @ApplicationScoped
 public class OversizedBodies {
 
-    /** POST routes that carry many texts (embeddings, brainml documents) or photos (the face routes). */
+    /** POST routes that carry many texts (embeddings, brainml documents), photos (the face routes) or tensors (infer). */
     static final Pattern BULK = Pattern.compile("/v1/embeddings|/api/brainml/collections/[^/]+/documents"
-            + "|/api/face/.+|/api/v1/(detection|recognition|verification)/.+");
+            + "|/api/face/.+|/api/v1/(detection|recognition|verification)/.+|/v2/models/[^/]+/infer");
 
     private final long limit;
     private final long bulkLimit;

@@ -17,13 +17,18 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import dev.bkg.proto.inference.v1.MutinyEmbeddingServiceGrpc.MutinyEmbeddingServiceStub;
 import dev.bkg.proto.inference.v1.MutinyIndexServiceGrpc.MutinyIndexServiceStub;
+import dev.bkg.proto.inference.v1.MutinyRunnerServiceGrpc.MutinyRunnerServiceStub;
+import dev.bkg.proto.pluginmanager.v1.StartPluginRequest;
+import dev.bkg.gateway.api.ProblemException;
+import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
- * The gateway's clients of inference-service: typed embeddings and chat (role llm, plugin llmserver)
- * and the semantic index (role index, plugin brainml, its own process); deadlines, problems.
+ * The gateway's clients of inference-service: typed embeddings and chat (role llm, plugin llmserver),
+ * the semantic index (role index, plugin brainml) and the model runner (role runner, plugin candle),
+ * each its own process; deadlines, problems.
  */
 @ApplicationScoped
 public class InferenceClient {
@@ -39,14 +44,51 @@ public class InferenceClient {
     private final MutinyChatServiceStub chat;
     private final ChatServiceStub chatCalls;
     private final MutinyIndexServiceStub brainml;
+    private final MutinyRunnerServiceStub candle;
+    private final PluginManagerClient plugins;
 
     InferenceClient(@GrpcClient("inference") MutinyEmbeddingServiceStub embeddings,
             @GrpcClient("inference") MutinyChatServiceStub chat, @GrpcClient("inference") Channel inferenceChannel,
-            @GrpcClient("brainml") MutinyIndexServiceStub brainml) {
+            @GrpcClient("brainml") MutinyIndexServiceStub brainml, @GrpcClient("candle") MutinyRunnerServiceStub candle,
+            PluginManagerClient plugins) {
         this.embeddings = embeddings;
         this.chat = chat;
         this.chatCalls = ChatServiceGrpc.newStub(inferenceChannel);
         this.brainml = brainml;
+        this.candle = candle;
+        this.plugins = plugins;
+    }
+
+    /**
+     * A call on the model runner (plugin candle, started on demand): when candle is not running,
+     * the plugin manager is asked to start it and the caller gets 503 with Retry-After.
+     */
+    public <T> Uni<T> candle(Function<MutinyRunnerServiceStub, Uni<T>> rpc) {
+        return candle(DEADLINE, rpc);
+    }
+
+    /** Quantising writes and checks a whole model: minutes for a large one. */
+    public <T> Uni<T> candleQuantize(Function<MutinyRunnerServiceStub, Uni<T>> rpc) {
+        return candle(REBUILD_DEADLINE, rpc);
+    }
+
+    private <T> Uni<T> candle(Duration deadline, Function<MutinyRunnerServiceStub, Uni<T>> rpc) {
+        return rpc.apply(candle.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS))
+                .onFailure().invoke(failure -> PeerReconnect.afterFailure(candle, failure))
+                .onFailure(InferenceClient::notRunning).recoverWithUni(failure -> plugins
+                        .call(s -> s.startPlugin(StartPluginRequest.newBuilder().setPluginId("candle").setWait(false).build()))
+                        .onItemOrFailure().transformToUni((started, refused) -> Uni.createFrom().failure(ProblemException.unavailable(
+                                refused != null ? "candle is not running and could not be started: " + refused.getMessage()
+                                        : "candle is not running: it is being started on demand; retry shortly",
+                                GrpcProblems.RETRY_AFTER_SECONDS))))
+                .onFailure(StatusRuntimeException.class)
+                .transform(e -> GrpcProblems.toProblem(((StatusRuntimeException) e).getStatus(), "candle"));
+    }
+
+    /** A transport failure (nothing listens), not a status the service sent. */
+    private static boolean notRunning(Throwable failure) {
+        return failure instanceof StatusRuntimeException e && e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                && e.getStatus().getCause() != null;
     }
 
     public <T> Uni<T> chat(Function<MutinyChatServiceStub, Uni<T>> rpc) {

@@ -16,7 +16,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * Guards every REST route under /api and /v1: a credential ({@code Authorization: Bearer <key or
+ * Guards every REST route under /api, /v1 and /v2 (the Open Inference Protocol): a credential ({@code Authorization: Bearer <key or
  * session token>} or {@code x-api-key}) checked by {@link Authenticator} with the route's
  * {@link RequiresScope}, and the caller's rate limit (429 with Retry-After and X-RateLimit-*).
  * {@link PublicRoute}s need no credential and are limited per client address.
@@ -36,7 +36,7 @@ public class AuthGuard {
     @ServerRequestFilter
     public Uni<Response> guard(ContainerRequestContext request, ResourceInfo route, RoutingContext http) {
         String path = request.getUriInfo().getPath();
-        if (!(path.startsWith("/api/") || path.startsWith("/v1/"))) {
+        if (!(path.startsWith("/api/") || path.startsWith("/v1/") || path.startsWith("/v2/"))) {
             return Uni.createFrom().nullItem();
         }
         Method method = route.getResourceMethod();

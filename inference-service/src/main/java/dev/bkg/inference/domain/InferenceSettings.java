@@ -35,6 +35,31 @@ public interface InferenceSettings {
 
     Chat chat();
 
+    Runner runner();
+
+    /** The model runner (role runner, plugin candle): keep-alive, memory budget, batching. */
+    interface Runner {
+        /** How long a model stays loaded after its last request, unless its load said otherwise. */
+        @WithDefault("5m")
+        java.time.Duration keepAlive();
+
+        /** Megabytes of weights the loaded models may hold together; 0: no budget. */
+        @WithDefault("0")
+        long memoryBudgetMb();
+
+        /** Over the budget: "evict" unloads the least recently used idle models first; "refuse" answers 409. */
+        @WithDefault("evict")
+        String onBudget();
+
+        /** Concurrent requests that share one run at most. */
+        @WithDefault("16")
+        int maxBatch();
+
+        /** ONNX Runtime's threads for one run; 0: every core. */
+        @WithDefault("0")
+        int threads();
+    }
+
     /** Chat generation (role llm): the default model, continuous batching, keep-alive. */
     interface Chat {
         /** The chat model used when a request names none; unset: the most recently added READY llm model. */

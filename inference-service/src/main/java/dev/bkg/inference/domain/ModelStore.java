@@ -12,6 +12,8 @@ import dev.bkg.modelfiles.ModelFileCache;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.Model;
 import dev.bkg.proto.model.v1.ModelFile;
+import dev.bkg.proto.model.v1.QuantizeModelRequest;
+import dev.bkg.proto.model.v1.QuantizeModelResponse;
 import dev.bkg.proto.model.v1.ModelServiceGrpc.ModelServiceBlockingStub;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -26,9 +28,11 @@ import io.quarkus.grpc.GrpcClient;
 public class ModelStore {
 
     private final ModelFileCache cache;
+    private final ModelServiceBlockingStub models;
 
     ModelStore(@GrpcClient("model") ModelServiceBlockingStub models, InferenceSettings settings,
             @ConfigProperty(name = "bkg.home", defaultValue = ".bkg") Path home) {
+        this.models = models;
         this.cache = new ModelFileCache(models, settings.cacheDir().orElseGet(() -> home.resolve("cache").resolve("inference")));
     }
 
@@ -48,6 +52,11 @@ public class ModelStore {
         } catch (StatusRuntimeException e) {
             throw unavailable(e);
         }
+    }
+
+    /** Asks model-service for an int8 copy of a model (its statuses pass through: NOT_FOUND, INVALID_ARGUMENT, …). */
+    public QuantizeModelResponse quantize(QuantizeModelRequest request) {
+        return models.withDeadlineAfter(10, java.util.concurrent.TimeUnit.MINUTES).quantizeModel(request);
     }
 
     /**

@@ -89,6 +89,11 @@ public class OrtRuntime {
 
     /** A session whose runs use the given number of threads (a chat model's runs are one at a time: every core). */
     public OrtSession open(Path graph, int threads) throws OrtException {
+        return open(graph, threads, provider);
+    }
+
+    /** A session on the given provider: CPU always, CUDA only when this process can use it (else CPU). */
+    public OrtSession open(Path graph, int threads, ExecutionProvider wanted) throws OrtException {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             options.setIntraOpNumThreads(threads);
@@ -99,7 +104,7 @@ public class OrtRuntime {
             // idle ORT threads would spin between batches, taking the cores the gateway and the
             // rest of the mesh need on a small box; they sleep instead
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
-            if (provider == ExecutionProvider.CUDA) {
+            if (provider == ExecutionProvider.CUDA && wanted != ExecutionProvider.CPU) {
                 options.addCUDA(settings.cudaDevice());
             }
             return environment.createSession(graph.toString(), options);

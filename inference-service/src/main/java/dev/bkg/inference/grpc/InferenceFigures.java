@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import dev.bkg.inference.chat.ChatModels;
 import dev.bkg.inference.domain.Embeddings;
 import dev.bkg.inference.domain.OrtRuntime;
+import dev.bkg.inference.runner.RunnerModels;
 import dev.bkg.proto.inference.v1.ExecutionProvider;
 import dev.bkg.proto.telemetry.v1.Sample;
 import dev.bkg.telemetryreporter.ServiceFigures;
@@ -19,7 +20,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 /**
  * What inference does, for the dashboard and for Prometheus: embeddings per second, tokens per
  * second, the mean batch the batcher formed, the texts waiting; chat tokens generated per second,
- * generations in the batch and waiting, chat models loaded; and the execution provider in use
+ * generations in the batch and waiting, chat models loaded; the runner's models, weights held and
+ * requests per second; and the execution provider in use
  * (telemetry figure provider_cuda: 1 on CUDA, 0 on CPU; Prometheus bkg_inference_provider_info).
  */
 @ApplicationScoped
@@ -29,15 +31,19 @@ public class InferenceFigures implements TelemetryCollector {
     private final Embeddings embeddings;
     private final ChatModels chats;
     private final OrtRuntime runtime;
+    private final RunnerModels runner;
     private long[] last;
     private long lastChatTokens;
+    private long lastRunnerInferences;
     private long lastNanos;
 
-    InferenceFigures(SourceName source, Embeddings embeddings, ChatModels chats, OrtRuntime runtime, MeterRegistry registry) {
+    InferenceFigures(SourceName source, Embeddings embeddings, ChatModels chats, OrtRuntime runtime, RunnerModels runner,
+            MeterRegistry registry) {
         this.service = source.value();
         this.embeddings = embeddings;
         this.chats = chats;
         this.runtime = runtime;
+        this.runner = runner;
         FunctionCounter.builder("bkg.embeddings.texts", embeddings, e -> e.totals()[0])
                 .description("texts embedded").register(registry);
         FunctionCounter.builder("bkg.embeddings.batches", embeddings, e -> e.totals()[1])
@@ -56,6 +62,16 @@ public class InferenceFigures implements TelemetryCollector {
                 .description("chat generations waiting for a place in the batch").register(registry);
         Gauge.builder("bkg.chat.models.loaded", chats, c -> c.totals()[4])
                 .description("chat models loaded").register(registry);
+        Gauge.builder("bkg.runner.models.loaded", runner, r -> r.totals()[0])
+                .description("models the runner (candle) has loaded").register(registry);
+        Gauge.builder("bkg.runner.memory", runner, r -> r.totals()[1]).baseUnit("bytes")
+                .description("weights of the models the runner has loaded").register(registry);
+        FunctionCounter.builder("bkg.runner.inferences", runner, r -> r.totals()[2])
+                .description("requests the runner answered").register(registry);
+        FunctionCounter.builder("bkg.runner.loads", runner, r -> r.totals()[3])
+                .description("models the runner loaded").register(registry);
+        FunctionCounter.builder("bkg.runner.unloads", runner, r -> r.totals()[4])
+                .description("models the runner unloaded (asked, keep-alive or memory budget)").register(registry);
         Gauge.builder("bkg.inference.provider.info", () -> 1).tag("provider", runtime.provider().name())
                 .description("the execution provider ONNX Runtime runs on").register(registry);
     }
@@ -64,6 +80,7 @@ public class InferenceFigures implements TelemetryCollector {
     public synchronized void collect(long now, List<Sample> out) {
         long[] totals = embeddings.totals();
         long[] chat = chats.totals();
+        long[] runs = runner.totals();
         long nanos = System.nanoTime();
         if (last != null && nanos > lastNanos) {
             double seconds = (nanos - lastNanos) / 1e9;
@@ -76,7 +93,12 @@ public class InferenceFigures implements TelemetryCollector {
                     batches == 0 ? 0 : (double) texts / batches, now));
             out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_tokens_per_second",
                     (chat[0] - lastChatTokens) / seconds, now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_inferences_per_second",
+                    (runs[2] - lastRunnerInferences) / seconds, now));
         }
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_models_loaded", runs[0], now));
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_memory_bytes", runs[1], now));
+        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_queue_depth", runs[5], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_active", chat[2], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_queue_depth", chat[3], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_models_loaded", chat[4], now));
@@ -85,6 +107,7 @@ public class InferenceFigures implements TelemetryCollector {
                 runtime.provider() == ExecutionProvider.CUDA ? 1 : 0, now));
         last = totals;
         lastChatTokens = chat[0];
+        lastRunnerInferences = runs[2];
         lastNanos = nanos;
     }
 }

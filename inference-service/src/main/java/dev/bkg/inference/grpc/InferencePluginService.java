@@ -22,7 +22,11 @@ import dev.bkg.proto.plugin.v1.MutinyPluginGrpc;
 import com.google.protobuf.Message;
 
 import dev.bkg.proto.plugin.TypedPayloads;
+import dev.bkg.inference.runner.RunnerModels;
 import dev.bkg.proto.inference.v1.ChatRequest;
+import dev.bkg.proto.inference.v1.InferRequest;
+import dev.bkg.proto.inference.v1.LoadModelRequest;
+import dev.bkg.proto.inference.v1.QuantizeRequest;
 import dev.bkg.proto.inference.v1.CompactRequest;
 import dev.bkg.proto.inference.v1.CreateCollectionRequest;
 import dev.bkg.proto.inference.v1.DeleteDocumentsRequest;
@@ -41,7 +45,7 @@ import io.smallrye.mutiny.Uni;
 /**
  * inference-service on the plugin contract. One jar plays three plugins, chosen by
  * {@code bkg.inference.role}: llm (plugin llmserver), runner (candle), index (brainml).
- * llm.chat, llm.embed and brainml.* answer on the bus; candle.* (a later issue) answer UNIMPLEMENTED.
+ * Every capability a role declares answers on the bus.
  */
 @GrpcService
 public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
@@ -58,14 +62,16 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
     private final Embeddings embeddings;
     private final IndexGrpcService index;
     private final ChatGrpcService chat;
+    private final RunnerGrpcService runner;
     private final ObjectMapper json;
 
     InferencePluginService(InferenceSettings settings, Embeddings embeddings, @GrpcService IndexGrpcService index,
-            @GrpcService ChatGrpcService chat, ObjectMapper json) {
+            @GrpcService ChatGrpcService chat, @GrpcService RunnerGrpcService runner, ObjectMapper json) {
         this.role = settings.role();
         this.embeddings = embeddings;
         this.index = index;
         this.chat = chat;
+        this.runner = runner;
         this.json = json;
     }
 
@@ -107,11 +113,26 @@ public class InferencePluginService extends MutinyPluginGrpc.PluginImplBase {
             if (request.getCapability().startsWith("brainml.")) {
                 return brainml(request.getCapability(), request.getPayloadJson());
             }
+            return candle(request.getCapability(), request.getPayloadJson().isBlank() ? "{}" : request.getPayloadJson());
         } catch (RuntimeException e) {
             return Uni.createFrom().failure(Statuses.of(e));
         }
-        return Uni.createFrom().failure(Status.UNIMPLEMENTED.withDescription(request.getCapability()
-                + " is not built yet").asRuntimeException());
+    }
+
+    /**
+     * candle on the bus, typed requests as JSON: load {"modelId", "keepAliveSeconds"?}; infer
+     * {"modelId", "inputs": [{"name", "elementType": "FLOAT", "shape": [1, 2], "floatData": [1, 2]}],
+     * "outputNames"?} answering the outputs' values in their typed fields (floatData, int64Data, …;
+     * rawData, base64, for FLOAT16, INT8 and UINT8); quantize {"modelId", "name"?, "samples"?}.
+     */
+    private Uni<InvokeResponse> candle(String capability, String payload) {
+        Uni<? extends Message> reply = switch (capability) {
+            case "candle.model.load" -> runner.loadModel(TypedPayloads.parse(payload, LoadModelRequest.newBuilder()));
+            case "candle.model.infer" -> runner.infer(TypedPayloads.<InferRequest>parse(payload, InferRequest.newBuilder()))
+                    .map(RunnerModels::withTypedValues);
+            default -> runner.quantize(TypedPayloads.parse(payload, QuantizeRequest.newBuilder()));
+        };
+        return reply.map(TypedPayloads::reply);
     }
 
     /**

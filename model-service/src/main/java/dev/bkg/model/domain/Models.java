@@ -238,13 +238,7 @@ public class Models {
      */
     public ModelRecord importTfjs(String name, ModelKind kind, Map<String, byte[]> inline, String sourceModelId)
             throws IOException {
-        String trimmed = name == null ? "" : name.trim();
-        if (trimmed.isEmpty() || trimmed.length() > MAX_NAME || trimmed.chars().anyMatch(Character::isISOControl)) {
-            throw new IllegalArgumentException("name must have 1 to " + MAX_NAME + " characters, no control characters");
-        }
-        if (catalog.findByName(trimmed).isPresent()) {
-            throw new IllegalStateException("model '" + trimmed + "' already exists");
-        }
+        String trimmed = newName(name);
         Map<String, byte[]> files = new java.util.HashMap<>(inline);
         String source = "import:inline";
         if (sourceModelId != null && !sourceModelId.isEmpty()) {
@@ -299,6 +293,86 @@ public class Models {
         catalog.insert(model);
         LOG.infof("imported TF.js model %s as %s (%d bytes, ops %s)", trimmed, id, stored.sizeBytes(), converted.ops());
         return model;
+    }
+
+    /** A name for a new model: 1 to 200 characters, no control characters, not taken. */
+    private String newName(String name) {
+        String trimmed = name == null ? "" : name.trim();
+        if (trimmed.isEmpty() || trimmed.length() > MAX_NAME || trimmed.chars().anyMatch(Character::isISOControl)) {
+            throw new IllegalArgumentException("name must have 1 to " + MAX_NAME + " characters, no control characters");
+        }
+        if (catalog.findByName(trimmed).isPresent()) {
+            throw new IllegalStateException("model '" + trimmed + "' already exists");
+        }
+        return trimmed;
+    }
+
+    public record Quantized(ModelRecord model, long sizeBefore, long sizeAfter, int weights, Set<String> ops, long durationMs) {
+    }
+
+    /**
+     * A new model (source "quantize:<id>") whose graph has int8 weights ({@link dev.bkg.model.importer.Int8Quantizer}),
+     * the source's other files (tokenizer, config) copied beside it, same kind, validated with one inference.
+     */
+    public Quantized quantize(String idOrName, String name) throws IOException {
+        ModelRecord from = catalog.find(idOrName).or(() -> catalog.findByName(idOrName))
+                .orElseThrow(() -> new NoSuchElementException("no model '" + idOrName + "'"));
+        if (!ModelStatus.READY.name().equals(from.status) || !"onnx".equals(from.format)) {
+            throw new IllegalStateException("model " + from.name + " is " + from.status + " (" + from.format
+                    + "); only a READY ONNX model can be quantised");
+        }
+        String trimmed = newName(name == null || name.isBlank() ? from.name + "-int8" : name);
+        List<ModelDirectory.StoredFile> sourceFiles = ModelDirectory.files(from.files);
+        String graph = ModelValidator.graphFile(sourceFiles.stream().map(ModelDirectory.StoredFile::name).toList());
+        if (graph == null) {
+            throw new IllegalArgumentException("model " + from.name + " has no .onnx graph");
+        }
+        long sizeBefore = Files.size(directory.file(from.id, graph));
+        if (sizeBefore > MAX_IMPORT_BYTES) {
+            throw new IllegalArgumentException("the graph has " + sizeBefore + " bytes; at most " + MAX_IMPORT_BYTES + " are quantised");
+        }
+        long started = System.nanoTime();
+        var result = dev.bkg.model.importer.Int8Quantizer.quantize(Files.readAllBytes(directory.file(from.id, graph)));
+        long durationMs = (System.nanoTime() - started) / 1_000_000;
+        String id = "m_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        List<ModelDirectory.StoredFile> stored = new ArrayList<>();
+        try {
+            stored.add(directory.stage(id, graph, new java.io.ByteArrayInputStream(result.onnx())));
+            for (ModelDirectory.StoredFile file : sourceFiles) {
+                if (!file.name().equals(graph)) {
+                    try (var in = Files.newInputStream(directory.file(from.id, file.name()))) {
+                        stored.add(directory.stage(id, file.name(), in));
+                    }
+                }
+            }
+            directory.commit(id, directory.staging(id));
+        } catch (IOException | RuntimeException e) {
+            directory.removeStaging(id);
+            throw e;
+        }
+        ModelValidator.Result validation = validator.validate(directory.model(id),
+                stored.stream().map(ModelDirectory.StoredFile::name).toList(), ModelKind.valueOf(from.kind), true);
+        Map<String, String> properties = new java.util.HashMap<>(Downloads.JSON.readValue(from.properties,
+                new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() {
+                }));
+        properties.put("quantized_from", from.id);
+        properties.put("quantization", "dynamic int8, weights symmetric per channel (" + String.join(", ", result.ops()) + ")");
+        ModelRecord model = new ModelRecord();
+        model.id = id;
+        model.name = trimmed;
+        model.kind = from.kind;
+        model.format = "onnx";
+        model.source = "quantize:" + from.id;
+        model.files = ModelDirectory.filesJson(stored);
+        model.totalSizeBytes = stored.stream().mapToLong(ModelDirectory.StoredFile::sizeBytes).sum();
+        model.status = validation.ok() ? ModelStatus.READY.name() : ModelStatus.INVALID.name();
+        model.statusMessage = validation.ok() ? "" : validation.message();
+        model.validation = Downloads.JSON.writeValueAsString(validation);
+        model.properties = Downloads.JSON.writeValueAsString(properties);
+        catalog.insert(model);
+        LOG.infof("quantised %s into %s (%s): graph %d -> %d bytes, %d weights in %d ms", from.name, trimmed, id, sizeBefore,
+                result.onnx().length, result.quantizedWeights(), durationMs);
+        return new Quantized(model, sizeBefore, result.onnx().length, result.quantizedWeights(), result.ops(), durationMs);
     }
 
     static final long MAX_IMPORT_BYTES = 2L * 1024 * 1024 * 1024 - 64;

@@ -33,6 +33,8 @@ import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.GetModelResponse;
 import dev.bkg.proto.model.v1.ImportModelRequest;
 import dev.bkg.proto.model.v1.ImportModelResponse;
+import dev.bkg.proto.model.v1.QuantizeModelRequest;
+import dev.bkg.proto.model.v1.QuantizeModelResponse;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.ListModelsResponse;
 import dev.bkg.proto.model.v1.Model;
@@ -198,6 +200,17 @@ public class ModelGrpcService extends MutinyModelServiceGrpc.ModelServiceImplBas
                     f.getContent().toByteArray()));
             ModelRecord model = models.importTfjs(request.getName(), request.getKind(), files, request.getSourceModelId());
             return ImportModelResponse.newBuilder().setModel(view(model)).build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<QuantizeModelResponse> quantizeModel(QuantizeModelRequest request) {
+        return answer(() -> {
+            Models.Quantized q = models.quantize(request.getModelId(), request.getName());
+            return QuantizeModelResponse.newBuilder().setModel(view(q.model())).setSizeBeforeBytes(q.sizeBefore())
+                    .setSizeAfterBytes(q.sizeAfter()).setQuantizedWeights(q.weights()).addAllQuantizedOps(q.ops())
+                    .setDurationMs(q.durationMs()).build();
         });
     }
 
