@@ -16,7 +16,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bkg.embeddedpostgres.EmbeddedPostgresServer;
+import dev.bkg.proto.model.v1.ModelServiceGrpc;
+import dev.bkg.testsupport.LocalFileServer;
+import dev.bkg.testsupport.RunnerTestModels;
 import dev.bkg.testsupport.ServiceProcess;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -47,6 +52,8 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
     private ServiceProcess model;
     private ServiceProcess inference;
     private ServiceProcess brainml;
+    private int candlePort;
+    private LocalFileServer files;
 
     @Override
     public Map<String, String> start() {
@@ -64,19 +71,26 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
                 "QUARKUS_GRPC_CLIENTS_TELEMETRY_PORT", String.valueOf(telemetry.port));
         auth = new ServiceProcess("auth-service", dir, with(with(database, reporting),
                 Map.of("BKG_ADMIN_PASSWORD", ADMIN_PASSWORD)));
+        model = new ServiceProcess("model-service", dir, with(with(database, reporting), Map.of(
+                "BKG_MODELS_DIR", dir.resolve("models").toString(),
+                "BKG_MODELS_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1")));
+        // candle (the model runner) is not started here: the plugin manager starts it on demand, and
+        // hands it (as every plugin) its own environment, model-service's address included
+        candlePort = ServiceProcess.freePort();
         pluginManager = new ServiceProcess("plugin-manager-service", dir, with(with(database, reporting), Map.of(
                 "BKG_PLUGINS_REGISTRY", registryWithBurner().toString(),
                 "BKG_PLUGINS_WORKDIR", REPO_ROOT.toString(),
                 "BKG_HOME", dir.toString(),
                 "BKG_PLUGINS_AUTOSTART", "false",
-                "BKG_REPOAGENT_PORT", String.valueOf(ServiceProcess.freePort()))));
+                "BKG_REPOAGENT_PORT", String.valueOf(ServiceProcess.freePort()),
+                "BKG_CANDLE_PORT", String.valueOf(candlePort),
+                "QUARKUS_GRPC_CLIENTS_MODEL_HOST", "127.0.0.1",
+                "QUARKUS_GRPC_CLIENTS_MODEL_PORT", String.valueOf(model.port))));
         telemetry.start();
-        model = new ServiceProcess("model-service", dir, with(with(database, reporting), Map.of(
-                "BKG_MODELS_DIR", dir.resolve("models").toString(),
-                "BKG_MODELS_DOWNLOAD_ALLOWED_HOSTS", "127.0.0.1")));
         auth.start();
         pluginManager.start();
         model.start();
+        installRunnerTestModels();
         inference = new ServiceProcess("inference-service", dir, with(with(database, reporting), Map.of(
                 "QUARKUS_GRPC_CLIENTS_MODEL_HOST", "127.0.0.1",
                 "QUARKUS_GRPC_CLIENTS_MODEL_PORT", String.valueOf(model.port),
@@ -96,7 +110,22 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
                     clients.put("quarkus.grpc.clients." + client + ".host", "127.0.0.1");
                     clients.put("quarkus.grpc.clients." + client + ".test-port", String.valueOf(service.port));
                 });
+        clients.put("quarkus.grpc.clients.candle.host", "127.0.0.1");
+        clients.put("quarkus.grpc.clients.candle.test-port", String.valueOf(candlePort));
         return clients;
+    }
+
+    /** The model runner's small graphs (RunnerTestModels), downloaded into model-service from a local server. */
+    private void installRunnerTestModels() {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", model.port).usePlaintext().build();
+        try {
+            files = new LocalFileServer();
+            RunnerTestModels.install(ModelServiceGrpc.newBlockingStub(channel), files, java.time.Duration.ofSeconds(60));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            channel.shutdownNow();
+        }
     }
 
     /** The project's plugins.json plus "burner", written to the test's directory. */
@@ -181,6 +210,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
         if (model != null) {
             model.stop();
+        }
+        if (files != null) {
+            files.close();
         }
         if (postgres != null) {
             postgres.close();

@@ -19,7 +19,7 @@ import io.vertx.ext.web.RoutingContext;
 @ApplicationScoped
 public class DashboardRoutes {
 
-    static final List<String> NOT_THE_APP = List.of("/api/", "/v1/", "/ws/", "/q/");
+    static final List<String> NOT_THE_APP = List.of("/api/", "/v1/", "/v2/", "/ws/", "/q/");
 
     void register(@Observes Router router) {
         router.route().order(Integer.MIN_VALUE + 200).handler(this::route);
