@@ -133,7 +133,7 @@ class CandleTest {
 
     @Test
     @Order(4)
-    void badRequestsGetProblemsNamingTheExpectedSignature() throws InterruptedException {
+    void badRequestsGetProblemsNamingTheExpectedSignature() throws Exception {
         awaitCandle();
         String url = "/v2/models/" + RunnerTestModels.AFFINE + "/infer";
         given().contentType("application/json").body("{}").when().post(url).then().statusCode(401);
@@ -154,6 +154,10 @@ class CandleTest {
                 .when().post("/v2/models/no-such-model/infer").then().statusCode(404).body("detail", containsString("no-such-model"));
         given().header("x-api-key", key).when().get("/v2/models/" + RunnerTestModels.AFFINE + "/versions/2")
                 .then().statusCode(404);
+        // over the 16 MiB the gateway takes on this route: a problem, before anything reaches candle
+        String oversized = OversizedRequest.announce(url, 17 << 20);
+        assertTrue(oversized.startsWith("HTTP/1.1 413"), oversized);
+        assertTrue(oversized.contains("application/problem+json"), oversized);
     }
 
     @Test
@@ -166,6 +170,14 @@ class CandleTest {
                 .body("model.expiresAtEpochMs", equalTo("0")).body("model.dynamicBatch", equalTo(false));
         given().header("x-api-key", key).when().get("/api/candle/models").then().statusCode(200)
                 .body("models.name", hasItem(RunnerTestModels.ECHO));
+        // candle reports what it holds to telemetry-service (once a second) as its own source
+        String admin = AuthResourceTest.admin();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!given().auth().oauth2(admin).when().get("/api/telemetry/sources/inference-service-runner?metric=runner_models_loaded&from=-1m")
+                .then().extract().jsonPath().getList("series[0].points.max", Double.class).stream().anyMatch(v -> v != null && v >= 1)) {
+            assertTrue(System.currentTimeMillis() < deadline, "no runner_models_loaded >= 1 in telemetry within 30 s");
+            Thread.sleep(500);
+        }
         given().header("x-api-key", key).when().post("/v2/repository/index").then().statusCode(200)
                 .body("find { it.name == '" + RunnerTestModels.ECHO + "' }.state", equalTo("READY"));
         given().header("x-api-key", key).when().post("/api/candle/models/" + RunnerTestModels.ECHO + "/unload")

@@ -31,6 +31,8 @@ public final class RunnerTestModels {
 
     public static final String AFFINE = "affine-3x2";
     public static final String ECHO = "echo-types";
+    /** Bytes that are no ONNX graph (a download is READY once its bytes are in; only a validation would open it). */
+    public static final String BROKEN = "broken-graph";
 
     /** y = x · W + b, x [batch, 3]: W and b below. */
     public static final float[][] WEIGHTS = {{1, 2}, {3, 4}, {5, 6}};
@@ -99,12 +101,14 @@ public final class RunnerTestModels {
                 .setTensorType(TypeProto.Tensor.newBuilder().setElemType(elementType).setShape(shape))).build();
     }
 
-    /** Both graphs served by a local file server and downloaded into model-service as generic models, READY. */
+    /** The graphs served by a local file server and downloaded into model-service as generic models, READY. */
     public static void install(ModelServiceBlockingStub models, LocalFileServer files, Duration timeout) {
         files.serve("/runner/affine.onnx", affineGraph());
         files.serve("/runner/echo.onnx", echoGraph());
         install(models, AFFINE, files.url("/runner/affine.onnx"), timeout);
         install(models, ECHO, files.url("/runner/echo.onnx"), timeout);
+        files.serve("/runner/broken.onnx", "this is not an ONNX graph".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        install(models, BROKEN, files.url("/runner/broken.onnx"), timeout);
     }
 
     private static Model install(ModelServiceBlockingStub models, String name, String url, Duration timeout) {

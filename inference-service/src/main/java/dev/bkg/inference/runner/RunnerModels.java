@@ -148,6 +148,7 @@ public class RunnerModels {
         Model model = store.find(idOrName);
         if (model.getStatus() != ModelStatus.READY) {
             throw new Refusal(Refusal.Reason.PRECONDITION, "model '" + model.getName() + "' is " + model.getStatus()
+                    + (model.getStatusMessage().isBlank() ? "" : " (" + model.getStatusMessage() + ")")
                     + "; only a READY model can be loaded");
         }
         CompletableFuture<RunnerModel> mine = new CompletableFuture<>();

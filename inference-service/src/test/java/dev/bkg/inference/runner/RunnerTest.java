@@ -203,6 +203,11 @@ class RunnerTest {
                 .setModelId(RunnerTestModels.ECHO).addInputs(Tensor.newBuilder().setName("in_bool").setElementType(ElementType.BOOL)
                         .addShape(1).addShape(2).addBoolData(true).addBoolData(true)).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "model_id is required", () -> runner.infer(InferRequest.getDefaultInstance()));
+        // a graph ONNX Runtime cannot open: its words reach the caller
+        assertStatus(Status.Code.INVALID_ARGUMENT, "ONNX Runtime cannot load model 'broken-graph'", () -> runner.loadModel(LoadModelRequest
+                .newBuilder().setModelId(RunnerTestModels.BROKEN).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "nothing to quantise", () -> runner.quantize(QuantizeRequest.newBuilder()
+                .setModelId(RunnerTestModels.AFFINE).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "keep_alive_seconds", () -> runner.loadModel(LoadModelRequest.newBuilder()
                 .setModelId(RunnerTestModels.AFFINE).setKeepAliveSeconds(-5).build()));
         // the process is fine afterwards
