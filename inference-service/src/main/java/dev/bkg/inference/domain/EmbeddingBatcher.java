@@ -62,6 +62,7 @@ final class EmbeddingBatcher implements AutoCloseable {
 
     /** Queues every text of one request, or none (Refusal OVERLOADED when the queue is full). */
     List<CompletableFuture<float[]>> submit(List<EmbeddingModel.Tokens> request, boolean normalize) {
+        lastUsedMillis = System.currentTimeMillis();
         if (closed) {
             throw new Refusal(Refusal.Reason.NOT_READY, "model '" + model.name + "' is being unloaded");
         }
@@ -180,6 +181,9 @@ final class EmbeddingBatcher implements AutoCloseable {
     int queued() {
         return queue.size();
     }
+
+    /** When a request last came (or the model was loaded): the least recently used is unloaded first. */
+    volatile long lastUsedMillis = System.currentTimeMillis();
 
     @Override
     public void close() {

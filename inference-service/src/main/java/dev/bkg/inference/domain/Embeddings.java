@@ -40,10 +40,19 @@ public class Embeddings {
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile String defaultProblem = "not loaded yet";
 
+    private final java.util.concurrent.ScheduledExecutorService reaper = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "embedding-keep-alive");
+                t.setDaemon(true);
+                return t;
+            });
+    private final long[] retiredTotals = new long[3];
+
     Embeddings(ModelStore store, OrtRuntime runtime, InferenceSettings settings) {
         this.store = store;
         this.runtime = runtime;
         this.settings = settings.embedding();
+        reaper.scheduleWithFixedDelay(this::unloadIdle, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** Loads the default model in the background, retrying every few seconds until it works. */
@@ -114,10 +123,23 @@ public class Embeddings {
             truncated[i] = tokens.truncated();
             total += tokens.length();
         }
-        List<CompletableFuture<float[]>> parts = batcher.submit(tokenized, normalize);
+        List<CompletableFuture<float[]>> parts = submit(batcher, tokenized, normalize);
         int promptTokens = total;
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> new Result(model.name,
                 model.dimensions, parts.stream().map(CompletableFuture::join).toList(), counts, truncated, promptTokens));
+    }
+
+    private List<CompletableFuture<float[]>> submit(EmbeddingBatcher batcher, List<EmbeddingModel.Tokens> tokenized,
+            boolean normalize) {
+        try {
+            return batcher.submit(tokenized, normalize);
+        } catch (Refusal e) {
+            if (e.reason != Refusal.Reason.NOT_READY) {
+                throw e;
+            }
+            // unloaded (idle or to make room) between the lookup and the submit: load it again, once
+            return model(batcher.model.id).submit(tokenized, normalize);
+        }
     }
 
     /** A usable embedding model, loaded if it was not: what a collection records of it. */
@@ -146,11 +168,16 @@ public class Embeddings {
         return waiting.get();
     }
 
-    /** Texts and batches embedded so far, over every loaded model. */
+    /** Texts and batches embedded so far, over every model loaded now or before. */
     public long[] totals() {
-        long texts = 0;
-        long batches = 0;
-        long tokens = 0;
+        long texts;
+        long batches;
+        long tokens;
+        synchronized (retiredTotals) {
+            texts = retiredTotals[0];
+            batches = retiredTotals[1];
+            tokens = retiredTotals[2];
+        }
         for (EmbeddingBatcher b : loaded.values()) {
             texts += b.texts.get();
             batches += b.batches.get();
@@ -185,6 +212,7 @@ public class Embeddings {
             if (existing != null) {
                 return existing;
             }
+            makeRoom(model);
             long started = System.nanoTime();
             EmbeddingModel embedding;
             try {
@@ -202,8 +230,48 @@ public class Embeddings {
         }
     }
 
+    /** At most max-loaded models: the least recently used idle one other than the default goes (429 if none can). */
+    private void makeRoom(Model incoming) {
+        while (loaded.size() >= settings.maxLoaded()) {
+            EmbeddingBatcher victim = loaded.values().stream().filter(b -> !isDefault(b) && b.queued() == 0)
+                    .min(java.util.Comparator.comparingLong(b -> b.lastUsedMillis)).orElse(null);
+            if (victim == null) {
+                throw new Refusal(Refusal.Reason.OVERLOADED, "model '" + incoming.getName() + "' cannot be loaded now: "
+                        + loaded.size() + " embedding models are loaded and busy (bkg.inference.embedding.max-loaded); retry shortly");
+            }
+            unload(victim, "to make room for " + incoming.getName());
+        }
+    }
+
+    /** Models other than the default unused for the keep-alive are unloaded. */
+    private synchronized void unloadIdle() {
+        long idleSince = System.currentTimeMillis() - settings.keepAlive().toMillis();
+        for (EmbeddingBatcher batcher : List.copyOf(loaded.values())) {
+            if (!isDefault(batcher) && batcher.queued() == 0 && batcher.lastUsedMillis < idleSince) {
+                unload(batcher, "unused for " + settings.keepAlive());
+            }
+        }
+    }
+
+    private boolean isDefault(EmbeddingBatcher batcher) {
+        return batcher.model.name.equals(settings.defaultModel()) || batcher.model.id.equals(settings.defaultModel());
+    }
+
+    private void unload(EmbeddingBatcher batcher, String why) {
+        if (loaded.remove(batcher.model.id, batcher)) {
+            LOG.infof("embedding model %s unloaded: %s", batcher.model.name, why);
+            batcher.close();
+            synchronized (retiredTotals) {
+                retiredTotals[0] += batcher.texts.get();
+                retiredTotals[1] += batcher.batches.get();
+                retiredTotals[2] += batcher.tokens.get();
+            }
+        }
+    }
+
     @PreDestroy
     void unloadAll() {
+        reaper.shutdownNow();
         loaded.values().forEach(EmbeddingBatcher::close);
         loaded.clear();
     }

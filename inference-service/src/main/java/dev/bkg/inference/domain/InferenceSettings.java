@@ -114,6 +114,17 @@ public interface InferenceSettings {
         @WithDefault("4096")
         int queueCapacity();
 
+        /**
+         * Embedding models loaded at once at most (each holds a session and a thread per core): a
+         * load beyond it unloads the least recently used idle one; the default model always stays.
+         */
+        @WithDefault("4")
+        int maxLoaded();
+
+        /** A model other than the default unused this long is unloaded. */
+        @WithDefault("30m")
+        java.time.Duration keepAlive();
+
         /** Texts in one request at most. */
         @WithDefault("2048")
         int maxInputs();

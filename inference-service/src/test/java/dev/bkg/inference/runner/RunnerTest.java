@@ -62,7 +62,9 @@ class RunnerTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             // MiniLM (87 MB) and its int8 copy (~23 MB) do not fit together: loading one evicts the other
-            return Map.of("bkg.inference.role", "runner", "bkg.inference.runner.memory-budget-mb", "100");
+            return Map.of("bkg.inference.role", "runner", "bkg.inference.runner.memory-budget-mb", "100",
+                    // and for the embeddings bound: two models at most, any but the default unloaded after 3 s idle
+                    "bkg.inference.embedding.max-loaded", "2", "bkg.inference.embedding.keep-alive", "3s");
         }
     }
 
@@ -274,6 +276,34 @@ class RunnerTest {
                 .map(LoadedModel::getName).toList();
         assertTrue(names.contains("minilm-int8-test") && !names.contains(MINILM), names.toString());
         assertTrue(runner.listLoaded(ListLoadedRequest.getDefaultInstance()).getMemoryUsedBytes() <= 100L << 20);
+    }
+
+    @Test
+    void embeddingModelsAreBoundedInNumberAndIdleTime() throws Exception {
+        String a = runner.quantize(QuantizeRequest.newBuilder().setModelId(MINILM).setName("minilm-a").setSamples(1).build())
+                .getNewModelId();
+        String b = runner.quantize(QuantizeRequest.newBuilder().setModelId(MINILM).setName("minilm-b").setSamples(1).build())
+                .getNewModelId();
+        long before = embeddings.totals()[0];
+        embeddings.embed(MINILM, List.of("one"), true, true).get();
+        embeddings.embed(a, List.of("two"), true, true).get();
+        assertTrue(embeddings.isLoaded(a));
+        // a third model with two loaded: the least recently used that is not the default goes
+        embeddings.embed(b, List.of("three"), true, true).get();
+        assertFalse(embeddings.isLoaded(a), "minilm-a should have made room");
+        assertTrue(embeddings.isLoaded(b));
+        String minilmId = embeddings.describe(MINILM).id();
+        assertTrue(embeddings.isLoaded(minilmId), "the default model stays");
+        // idle past the keep-alive (3 s): unloaded, but never the default
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (embeddings.isLoaded(b)) {
+            assertTrue(System.currentTimeMillis() < deadline, "minilm-b still loaded 15 s after its last use");
+            Thread.sleep(200);
+        }
+        assertTrue(embeddings.isLoaded(minilmId));
+        assertTrue(embeddings.totals()[0] >= before + 3, "texts of unloaded models still count");
+        // an unloaded model loads again on demand
+        assertEquals(384, embeddings.embed(a, List.of("again"), true, true).get().dimensions());
     }
 
     @Test
