@@ -24,6 +24,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /**
  * The plugin bus: a capability call goes to a running plugin that declares it, over the plugin
@@ -37,6 +38,8 @@ public class CapabilityBus {
 
     static final Duration TIMEOUT = Duration.ofSeconds(120);
     static final int MAX_PAYLOAD_CHARS = 4 * 1024 * 1024;
+    /** Payloads up to this size are checked where the call arrives (well under a millisecond). */
+    static final int INLINE_CHECK_CHARS = 64 * 1024;
 
     public record Result(String payloadJson, String pluginId, long durationMs) {
     }
@@ -61,11 +64,28 @@ public class CapabilityBus {
         if (payload.length() > MAX_PAYLOAD_CHARS) {
             return fail(Status.INVALID_ARGUMENT, "the payload exceeds " + MAX_PAYLOAD_CHARS + " characters");
         }
+        if (payload.length() <= INLINE_CHECK_CHARS) {
+            String invalid = notJson(payload);
+            return invalid != null ? fail(Status.INVALID_ARGUMENT, invalid) : route(providers, capability, payload, requestId, principal);
+        }
+        // parsing megabytes takes milliseconds: not on the event loop the call came in on
+        return Uni.createFrom().item(() -> notJson(payload)).runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
+                .chain(invalid -> invalid != null ? fail(Status.INVALID_ARGUMENT, invalid)
+                        : route(providers, capability, payload, requestId, principal));
+    }
+
+    /** Why the payload is not JSON, or null when it is. */
+    private String notJson(String payload) {
         try {
             mapper.readTree(payload);
+            return null;
         } catch (JsonProcessingException e) {
-            return fail(Status.INVALID_ARGUMENT, "the payload is not JSON: " + e.getOriginalMessage());
+            return "the payload is not JSON: " + e.getOriginalMessage();
         }
+    }
+
+    private Uni<Result> route(List<PluginSupervisor> providers, String capability, String payload, String requestId,
+            String principal) {
         PluginSupervisor provider = providers.stream().filter(p -> p.status().state() == PluginState.RUNNING).findFirst()
                 .orElse(null);
         if (provider == null) {

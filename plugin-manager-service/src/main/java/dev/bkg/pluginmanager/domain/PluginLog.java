@@ -22,7 +22,9 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 /**
  * One plugin's log: every captured line gets a sequence number and a timestamp, goes into a
  * bounded in-memory ring (the recent past, for pages and replay), to a size-capped file rotated on
- * disk, and to live subscribers. Memory and disk stay bounded whatever the plugin prints.
+ * disk, and to live subscribers. Memory and disk stay bounded whatever the plugin prints. The ring
+ * and the followers have this object's lock; the file has its own, so that a page or a replay
+ * never waits for a disk write or a rotation.
  */
 public final class PluginLog {
 
@@ -49,6 +51,10 @@ public final class PluginLog {
     private final List<Follower> followers = new ArrayList<>();
     private long nextSeq = 1;
     private long evicted;
+    /** Lines on their way to the file, in order; written by whoever holds fileLock. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Line> unwritten = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.locks.ReentrantLock fileLock = new java.util.concurrent.locks.ReentrantLock();
+    /** Guarded by fileLock. */
     private BufferedWriter writer;
     private long fileBytes;
 
@@ -62,16 +68,44 @@ public final class PluginLog {
     }
 
     public void append(Stream stream, String text) {
-        Line line;
         synchronized (this) {
-            line = new Line(nextSeq++, System.currentTimeMillis(), stream, level(stream, text), text);
+            Line line = new Line(nextSeq++, System.currentTimeMillis(), stream, level(stream, text), text);
             if (ring.size() == capacity) {
                 ring.removeFirst();
                 evicted++;
             }
             ring.addLast(line);
-            writeToFile(line);
+            if (file != null) {
+                unwritten.add(line);
+            }
             followers.forEach(f -> f.offer(line));
+        }
+        writeOut(false);
+    }
+
+    /**
+     * Writes the lines not yet on disk, in order, outside the lock that pages and followers take
+     * (a rotation renames files): whoever holds the file lock writes for everyone; a caller that
+     * finds it taken leaves its lines to the holder, unless it must see them written (flush).
+     */
+    private void writeOut(boolean wait) {
+        while (file != null && !unwritten.isEmpty()) {
+            if (wait) {
+                fileLock.lock();
+            } else if (!fileLock.tryLock()) {
+                return;
+            }
+            try {
+                Line line;
+                while ((line = unwritten.poll()) != null) {
+                    writeToFile(line);
+                }
+                if (wait) {
+                    flushFile();
+                }
+            } finally {
+                fileLock.unlock();
+            }
         }
     }
 
@@ -157,7 +191,18 @@ public final class PluginLog {
         return tail(n).stream().map(Line::text).toList();
     }
 
-    public synchronized void flush() {
+    /** Every line appended so far is on disk when this returns. */
+    public void flush() {
+        writeOut(true);
+        fileLock.lock();
+        try {
+            flushFile();
+        } finally {
+            fileLock.unlock();
+        }
+    }
+
+    private void flushFile() {
         if (writer != null) {
             try {
                 writer.flush();

@@ -28,7 +28,9 @@ import org.jboss.logging.Logger;
  * path → RUNNING, or UNHEALTHY after the start timeout), periodic health checks, crash detection
  * with restarts after an exponential backoff (CRASHED after the last allowed one), and stop
  * (SIGTERM to its process group, SIGKILL after the grace period). Every state change is published.
- * All state is guarded by this object's lock; timers run on the shared scheduler.
+ * All state is guarded by this object's lock, which is never held while waiting (signals are sent
+ * without waiting for {@code kill}); readers get an immutable snapshot without it. Timers run on the
+ * shared scheduler.
  */
 public final class PluginSupervisor {
 
@@ -62,6 +64,7 @@ public final class PluginSupervisor {
     private ScheduledFuture<?> killTimer;
     private CompletableFuture<PluginStatus> stopped = new CompletableFuture<>();
     private CompletableFuture<PluginStatus> settled = new CompletableFuture<>();
+    private volatile PluginStatus current;
 
     public PluginSupervisor(PluginSpec spec, PluginLog log, StatusEvents events, ScheduledExecutorService scheduler,
             HttpClient http, Map<String, String> baseEnvironment, Supplier<Map<String, String>> configEnvironment,
@@ -77,6 +80,7 @@ public final class PluginSupervisor {
         if (!spec.available()) {
             message = spec.unavailableReason();
         }
+        snapshot();
     }
 
     public PluginSpec spec() {
@@ -87,9 +91,19 @@ public final class PluginSupervisor {
         return log;
     }
 
-    public synchronized PluginStatus status() {
-        return new PluginStatus(spec.id(), state, process != null && state.processAlive() ? process.pid() : 0, sinceMs,
+    /**
+     * The latest status, read without the lock: callers on event loops (list, get, the bus) never
+     * wait for a start, a stop or a health check in progress.
+     */
+    public PluginStatus status() {
+        return current;
+    }
+
+    /** Takes a new snapshot of the state; called under the lock after every change. */
+    private PluginStatus snapshot() {
+        current = new PluginStatus(spec.id(), state, process != null && state.processAlive() ? process.pid() : 0, sinceMs,
                 restarts, lastExitCode, message, state == PluginState.BACKOFF ? nextRestartMs : 0);
+        return current;
     }
 
     /**
@@ -112,6 +126,7 @@ public final class PluginSupervisor {
                 restarts = 0;
                 cancelTimer();
                 spawn();
+                snapshot();
                 return settled;
         }
     }
@@ -249,6 +264,7 @@ public final class PluginSupervisor {
                         log.system("health check passes again: RUNNING");
                     } else if (restarts > 0 && System.currentTimeMillis() - runningSinceMs > STABLE_AFTER.toMillis()) {
                         restarts = 0;
+                        snapshot();
                     }
                 } else if (++failedChecks >= FAILURE_THRESHOLD && state == PluginState.RUNNING) {
                     String why = failedChecks + " health checks of " + spec.healthPath() + " failed";
@@ -324,7 +340,7 @@ public final class PluginSupervisor {
         if (previous != next) {
             LOG.infof("plugin %s: %s -> %s%s", spec.id(), previous, next, message.isEmpty() ? "" : " (" + message + ")");
         }
-        events.publish(status(), previous);
+        events.publish(snapshot(), previous);
     }
 
     private void cancelTimer() {

@@ -3,7 +3,6 @@ package dev.bkg.pluginmanager.domain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Plugins run in their own session and process group ({@code setsid}), so that one signal reaches
@@ -31,15 +30,15 @@ final class ProcessGroups {
         run("kill", "-KILL", "--", "-" + pgid);
     }
 
+    /**
+     * Starts {@code kill} and returns without waiting for it (the JDK reaps it): callers hold the
+     * supervisor's lock, and a loaded machine can take seconds to run a process to its end.
+     */
     private static void run(String... command) {
         try {
-            Process kill = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            kill.waitFor(5, TimeUnit.SECONDS);
+            new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot run kill: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }
