@@ -319,6 +319,11 @@ class RunnerTest {
         assertTrue(loaded.contains("\"dynamicBatch\": true") || loaded.contains("\"dynamicBatch\":true"), loaded);
         assertStatus(Status.Code.INVALID_ARGUMENT, "", () -> plugin.invoke(InvokeRequest.newBuilder()
                 .setCapability("candle.model.infer").setPayloadJson("{\"modelId\": 5, \"nope\": true}").build()));
+        // every capability candle declares is served: an empty request is a bad request, never UNIMPLEMENTED
+        for (var capability : plugin.describe(dev.bkg.proto.plugin.v1.DescribeRequest.getDefaultInstance()).getCapabilitiesList()) {
+            assertStatus(Status.Code.INVALID_ARGUMENT, "model_id is required", () -> plugin.invoke(InvokeRequest.newBuilder()
+                    .setCapability(capability.getName()).setPayloadJson("{}").build()));
+        }
     }
 
     private LoadedModel loaded(String name) {
