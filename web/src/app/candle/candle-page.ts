@@ -68,7 +68,7 @@ const REFRESH_EVERY = 5;
           </section>
         }
         @case ('Playground') {
-          <div class="grid">
+          <div class="grid playground">
             <section class="panel">
               <label class="field">model
                 <select [ngModel]="playModel()" (ngModelChange)="pick($event)" data-testid="candle-play-model">
@@ -141,6 +141,8 @@ const REFRESH_EVERY = 5;
   styles: `
     select { max-width: 100%; }
     textarea { resize: vertical; }
+    /* the signature and the request side by side, each wide enough for its shapes and JSON */
+    .playground { grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); }
     [data-testid="candle-report"] th { width: 180px; }
   `,
 })

@@ -24,6 +24,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
     private final Path logFile;
     private int port;
     private EmbeddedPostgres postgres;
+    private boolean stoppedOnPurpose;
 
     private EmbeddedPostgresServer(Path dataDirectory, int port, Path logFile) {
         this.dataDirectory = dataDirectory;
@@ -47,6 +48,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         if (postgres != null) {
             return;
         }
+        stoppedOnPurpose = false;
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDirectory)
@@ -71,6 +73,7 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
 
     /** Stops the server (fast shutdown) and waits until its postmaster process is gone; the data stays. */
     public synchronized void stop() {
+        stoppedOnPurpose = true;
         if (postgres == null) {
             return;
         }
@@ -87,6 +90,34 @@ public final class EmbeddedPostgresServer implements AutoCloseable {
         } finally {
             postgres = null;
         }
+    }
+
+    /**
+     * Starts the server again, on the same port and data, when its postmaster died (kill -9, a
+     * crash): PostgreSQL recovers from its write-ahead log, so nothing committed is lost. False when
+     * it was running (or stopped on purpose).
+     */
+    public synchronized boolean restartIfDead() {
+        if (stoppedOnPurpose) {
+            return false;
+        }
+        long pid = pid();
+        if (postgres != null && pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        if (postgres != null) {
+            // its pg_ctl stop finds no server; closing releases the data directory's lock for the new one
+            try {
+                postgres.close();
+            } catch (IOException | RuntimeException e) {
+                // the server is gone already
+            }
+            postgres = null;
+        }
+        // a start that fails (the dead server's backends hold its shared memory a moment longer) leaves
+        // postgres null, to be tried again by the next call
+        start();
+        return true;
     }
 
     /** The postmaster's process id, from its pid file (its children are PostgreSQL's own workers). */

@@ -125,6 +125,11 @@ final class Database implements AutoCloseable {
         return embedded == null ? -1 : embedded.pid();
     }
 
+    /** Restarts the embedded server if its postmaster died; false when nothing was to be done (or it is external). */
+    boolean restartIfDead() {
+        return embedded != null && embedded.restartIfDead();
+    }
+
     @Override
     public void close() {
         if (embedded != null) {

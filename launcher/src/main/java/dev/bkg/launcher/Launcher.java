@@ -133,7 +133,7 @@ public final class Launcher {
         }
         state.put("gateway.url", dashboardUrl());
         state.put("state", RunState.READY);
-        mesh.watch();
+        mesh.supervise();
         printBanner(admin, Duration.ofNanos(System.nanoTime() - started), "Ctrl-C or ./bkg down stops everything.");
         try {
             Thread.currentThread().join();
@@ -216,7 +216,11 @@ public final class Launcher {
         System.out.println(howToStop);
     }
 
-    /** A line per service: port, pid, and whether it is ready now. */
+    /**
+     * A line per service: port, pid, whether it is ready now, its restarts and last exit. The first
+     * line says READY only when every service (and autostarted plugin) is ready, DEGRADED otherwise
+     * (exit 1), STARTING while the launcher brings the mesh up.
+     */
     private int status() {
         Optional<Properties> props = state.read();
         boolean running = state.launcherRunning();
@@ -226,28 +230,51 @@ public final class Launcher {
         }
         Properties p = props.get();
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        System.out.printf("bkg mesh: %s (launcher pid %s)%n", p.getProperty("state"), p.getProperty("launcher.pid"));
-        System.out.printf("%-40s %6s %8s  %s%n", "SERVICE", "PORT", "PID", "STATE");
-        boolean allReady = true;
+        List<String> rows = new ArrayList<>();
+        List<String> notReady = new ArrayList<>();
         for (ServiceSpec spec : ServiceSpec.MESH) {
             String port = p.getProperty(spec.name() + ".port", "-");
             long pid = Long.parseLong(p.getProperty(spec.name() + ".pid", "-1"));
             // plugins are the plugin manager's children: their readiness tells whether they run
             boolean alive = spec.isPlugin() || pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
             String ready = !alive ? "down" : Mesh.isReady(http, "127.0.0.1", Integer.parseInt(port)) ? "ready" : "not ready";
-            allReady &= "ready".equals(ready);
+            String supervised = p.getProperty(spec.name() + ".state", "");
+            if (!"ready".equals(ready)) {
+                notReady.add(spec.name());
+                if (supervised.equals("restarting") || supervised.equals("crash-looping")) {
+                    ready += " (" + supervised + ")";
+                }
+            }
             String name = spec.isPlugin() ? spec.name() + " (plugin " + spec.plugin() + ")" : spec.name();
-            System.out.printf("%-40s %6s %8s  %s%n", name, port, pid > 0 ? pid : "-", ready);
+            String exit = p.getProperty(spec.name() + ".last-exit", "-");
+            rows.add(String.format("%-40s %6s %8s %8s %9s  %s", name, port, pid > 0 && !spec.isPlugin() ? pid : "-",
+                    p.getProperty(spec.name() + ".restarts", spec.isPlugin() ? "-" : "0"), exit, ready));
         }
-        System.out.printf("%-40s %6s %8s  %s%n", "postgresql", "-", p.getProperty("postgres.pid", "-"),
-                p.getProperty("database", "?"));
-        return allReady ? 0 : 1;
+        long pgPid = Long.parseLong(p.getProperty("postgres.pid", "-1"));
+        boolean pgAlive = pgPid <= 0 || ProcessHandle.of(pgPid).map(ProcessHandle::isAlive).orElse(false);
+        if (!pgAlive) {
+            notReady.add("postgresql");
+        }
+        rows.add(String.format("%-40s %6s %8s %8s %9s  %s", "postgresql", "-", pgPid > 0 ? pgPid : "-",
+                p.getProperty("postgres.restarts", "0"), "-", (pgAlive ? "" : "down: ") + p.getProperty("database", "?")));
+        String launcherState = p.getProperty("state", "?");
+        String mesh = !RunState.READY.equals(launcherState) ? launcherState
+                : notReady.isEmpty() ? RunState.READY : "DEGRADED (not ready: " + String.join(", ", notReady) + ")";
+        System.out.printf("bkg mesh: %s (launcher pid %s)%n", mesh, p.getProperty("launcher.pid"));
+        System.out.printf("%-40s %6s %8s %8s %9s  %s%n", "SERVICE", "PORT", "PID", "RESTARTS", "LAST EXIT", "STATE");
+        rows.forEach(System.out::println);
+        return mesh.equals(RunState.READY) ? 0 : 1;
     }
 
-    /** Stops the launcher (which stops the services and the database), then sweeps anything left behind. */
+    /**
+     * Stops the launcher (which stops the services and the database), then every process of this
+     * mesh still running: services and a database left by a launcher killed with SIGKILL, and plugins
+     * left by a plugin manager killed so.
+     */
     private int down() {
         Optional<Properties> props = state.read();
-        if (props.isEmpty() && !state.launcherRunning()) {
+        List<ProcessHandle> strays = Strays.of(env.home());
+        if (props.isEmpty() && !state.launcherRunning() && strays.isEmpty()) {
             System.out.println("bkg mesh is not running");
             return 0;
         }
@@ -257,19 +284,11 @@ public final class Launcher {
             launcher.destroy();
             Mesh.stopWithin(launcher, List.of(), Duration.ofSeconds(60));
         });
-        // a launcher killed with SIGKILL leaves its services and database behind: stop those too
-        List<ProcessHandle> leftovers = new ArrayList<>();
-        for (ServiceSpec spec : ServiceSpec.MESH) {
-            ours(p.getProperty(spec.name() + ".pid"), "-Dbkg.home=" + env.home()).ifPresent(leftovers::add);
-        }
-        ours(p.getProperty("postgres.pid"), env.home().resolve("db").toString()).ifPresent(leftovers::add);
+        List<ProcessHandle> leftovers = Strays.of(env.home());
         for (ProcessHandle process : leftovers) {
-            System.out.println("bkg: stopping left-over process " + process.pid());
-            process.destroy();
+            System.out.println("bkg: stopping left-over process " + Strays.describe(process));
         }
-        for (ProcessHandle process : leftovers) {
-            Mesh.stopWithin(process, List.of(), Duration.ofSeconds(20));
-        }
+        Strays.stop(leftovers, Duration.ofSeconds(20));
         state.clear();
         System.out.println("bkg mesh stopped");
         return 0;

@@ -33,10 +33,26 @@ final class Mesh implements AutoCloseable {
     private final Env env;
     private final Path home;
     private final RunState state;
-    private final Map<ServiceSpec, Process> processes = new LinkedHashMap<>();
+    private final Map<ServiceSpec, Process> processes = Collections.synchronizedMap(new LinkedHashMap<>());
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Database database;
     private volatile boolean stopping;
+    private String adminPassword;
+    private final Map<ServiceSpec, Restarts> restarts = new java.util.concurrent.ConcurrentHashMap<>();
+    private int databaseRestarts;
+    private final java.util.concurrent.ScheduledExecutorService supervisor = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "bkg-supervisor");
+                t.setDaemon(true);
+                return t;
+            });
+
+    static final Duration RESTART_BASE = Duration.ofSeconds(1);
+    static final Duration RESTART_CAP = Duration.ofSeconds(30);
+    /** A run this long forgives the earlier crashes: the next restart waits RESTART_BASE again. */
+    static final Duration STABLE_RUN = Duration.ofMinutes(1);
+    static final int CRASH_LOOP_EXITS = 5;
+    static final Duration CRASH_LOOP_WINDOW = Duration.ofMinutes(5);
 
     Mesh(Env env, RunState state) {
         this.env = env;
@@ -46,6 +62,7 @@ final class Mesh implements AutoCloseable {
 
     /** Everything up and ready, or a {@link LauncherException} that names what is not (the caller closes). */
     void start(String adminPassword) {
+        this.adminPassword = adminPassword;
         checkBuilt();
         checkPortsFree();
         database = Database.open(env, home);
@@ -78,8 +95,11 @@ final class Mesh implements AutoCloseable {
         for (ServiceSpec spec : ServiceSpec.MESH) {
             int port = spec.port(env);
             if (!Ports.isFree(host(spec), port)) {
-                throw new LauncherException("port " + port + " for " + spec.name() + " is already in use"
-                        + " (free it or choose another with " + spec.portEnv() + "=...)");
+                List<ProcessHandle> strays = Strays.of(home);
+                throw new LauncherException("port " + port + " for " + spec.name() + " is already in use" + (strays.isEmpty()
+                        ? " (free it or choose another with " + spec.portEnv() + "=...)"
+                        : "; processes of this mesh are still running from an earlier run — ./bkg down stops them: "
+                                + strays.stream().map(Strays::describe).collect(Collectors.joining(", "))));
             }
         }
     }
@@ -204,24 +224,104 @@ final class Mesh implements AutoCloseable {
         }
     }
 
-    /** Reports services that exit while the mesh runs (the launcher keeps the others up). */
-    void watch() {
-        for (Map.Entry<ServiceSpec, Process> entry : processes.entrySet()) {
-            // not a test: a callback when a service process exits on its own
-            entry.getValue().onExit().thenAccept(p -> {
-                if (!stopping) {
-                    System.out.println("bkg: " + entry.getKey().name() + " exited with code " + p.exitValue()
-                            + " (see ./bkg logs " + entry.getKey().name() + ")");
-                }
-            });
+    /**
+     * Keeps the mesh up as a supervisor does: a core service that exits is started again after a
+     * backoff (1 s doubling to 30 s; back to 1 s once a run lasted a minute), its restarts and last
+     * exit recorded for ./bkg status; five exits within five minutes are reported as a crash loop
+     * (and still retried at the cap). The embedded PostgreSQL is checked every two seconds and
+     * started again over its data if its server died. Plugins are the plugin manager's to supervise.
+     */
+    void supervise() {
+        processes.forEach(this::watch);
+        if (database != null) {
+            supervisor.scheduleWithFixedDelay(this::checkDatabase, 2, 2, TimeUnit.SECONDS);
         }
+    }
+
+    private void watch(ServiceSpec spec, Process process) {
+        // not a test: a callback when a service process exits
+        process.onExit().thenAccept(p -> exited(spec, p));
+    }
+
+    private synchronized void exited(ServiceSpec spec, Process process) {
+        if (stopping || processes.get(spec) != process) {
+            return;
+        }
+        Restarts r = restarts.computeIfAbsent(spec, s -> new Restarts());
+        long now = System.currentTimeMillis();
+        r.count++;
+        r.lastExit = process.exitValue();
+        r.consecutive = now - r.startedAtMs > STABLE_RUN.toMillis() ? 1 : r.consecutive + 1;
+        r.exits.addLast(now);
+        while (now - r.exits.peekFirst() > CRASH_LOOP_WINDOW.toMillis()) {
+            r.exits.removeFirst();
+        }
+        boolean looping = r.exits.size() >= CRASH_LOOP_EXITS;
+        long delay = Math.min(RESTART_CAP.toMillis(), RESTART_BASE.toMillis() << Math.min(10, r.consecutive - 1));
+        state.put(spec.name() + ".restarts", r.count);
+        state.put(spec.name() + ".last-exit", r.lastExit);
+        state.put(spec.name() + ".state", looping ? "crash-looping" : "restarting");
+        System.out.println("bkg: " + spec.name() + " exited with code " + r.lastExit + "; restart " + r.count + " in "
+                + delay + " ms" + (looping ? " — it keeps crashing (" + r.exits.size() + " exits in "
+                        + CRASH_LOOP_WINDOW.toMinutes() + " min; see ./bkg logs " + spec.name() + ")" : ""));
+        supervisor.schedule(() -> restart(spec), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void restart(ServiceSpec spec) {
+        if (stopping) {
+            return;
+        }
+        Restarts r = restarts.get(spec);
+        r.startedAtMs = System.currentTimeMillis();
+        try {
+            Process process = launch(spec, adminPassword, home.resolve("logs").resolve(spec.name() + ".log"));
+            processes.put(spec, process);
+            state.put(spec.name() + ".pid", process.pid());
+            state.put(spec.name() + ".state", r.exits.size() >= CRASH_LOOP_EXITS ? "crash-looping" : "running");
+            watch(spec, process);
+        } catch (LauncherException e) {
+            System.out.println("bkg: " + e.getMessage() + "; trying again in " + RESTART_CAP.toSeconds() + " s");
+            supervisor.schedule(() -> restart(spec), RESTART_CAP.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkDatabase() {
+        if (stopping) {
+            return;
+        }
+        try {
+            if (database.restartIfDead()) {
+                databaseRestarts++;
+                state.put("postgres.pid", database.pid());
+                state.put("postgres.restarts", databaseRestarts);
+                System.out.println("bkg: the embedded PostgreSQL had stopped; started again over its data (restart "
+                        + databaseRestarts + ")");
+            }
+        } catch (RuntimeException e) {
+            System.out.println("bkg: the embedded PostgreSQL does not start again yet (" + e + "); trying again in 2 s");
+        }
+    }
+
+    /** A core service's record under supervision. */
+    private static final class Restarts {
+        int count;
+        int consecutive;
+        int lastExit;
+        long startedAtMs;
+        final java.util.ArrayDeque<Long> exits = new java.util.ArrayDeque<>();
     }
 
     /** Stops the services (gateway first, all in parallel: SIGTERM, then SIGKILL after the grace), then the database. */
     @Override
     public void close() {
-        stopping = true;
-        List<ServiceSpec> order = new ArrayList<>(processes.keySet());
+        synchronized (this) {
+            stopping = true; // no restart starts after this
+        }
+        supervisor.shutdownNow();
+        List<ServiceSpec> order;
+        synchronized (processes) {
+            order = new ArrayList<>(processes.keySet());
+        }
         Collections.reverse(order);
         Map<ServiceSpec, List<ProcessHandle>> descendants = new LinkedHashMap<>();
         for (ServiceSpec spec : order) {

@@ -159,6 +159,89 @@ class LauncherIT {
     }
 
     @Test
+    void killedServicesComeBackByThemselvesAndStatusTellsTheTruth() throws Exception {
+        mesh.useFreePorts();
+        MeshUnderTest.Result up = mesh.bkg(UP_TIMEOUT, "up", "--detach");
+        assertEquals(0, up.exit(), up.output());
+        HttpClient http = HttpClient.newHttpClient();
+        String gateway = "http://127.0.0.1:" + env.get("BKG_GATEWAY_PORT");
+        String password = Files.readString(home.resolve("admin-password")).trim();
+        String token = JSON.readTree(post(http, gateway + "/api/auth/login", null,
+                "{\"username\":\"admin\",\"password\":\"" + password + "\"}").body()).get("token").asText();
+        HttpResponse<String> created = post(http, gateway + "/api/auth/keys", token,
+                "{\"name\":\"made-before-the-kills\",\"scopes\":[\"inference\"]}");
+        assertEquals(201, created.statusCode(), created.body());
+        String key = JSON.readTree(created.body()).get("key").asText();
+
+        // kill -9 each core service in turn, the plugin manager last: each comes back by itself
+        for (String name : List.of("model-service", "telemetry-service", "gateway-service", "plugin-manager-service")) {
+            long pid = Long.parseLong(runState().getProperty(name + ".pid"));
+            killHard(pid);
+            MeshUnderTest.Result degraded = mesh.bkg(Duration.ofSeconds(60), "status");
+            assertEquals(1, degraded.exit(), degraded.output());
+            assertTrue(degraded.output().lines().findFirst().orElse("").contains("DEGRADED"), degraded.output());
+            long seconds = awaitReady();
+            System.out.printf("LauncherIT: %s killed with SIGKILL, the mesh READY again in %d s%n", name, seconds);
+            assertTrue(Long.parseLong(runState().getProperty(name + ".pid")) != pid);
+            assertEquals("1", runState().getProperty(name + ".restarts"));
+            assertEquals("137", runState().getProperty(name + ".last-exit"));
+        }
+        // the new plugin manager replaced the plugins the dead one left, and supervises them: kill one
+        ServiceSpec auth = ServiceSpec.MESH.stream().filter(s -> s.name().equals("auth-service")).findFirst().orElseThrow();
+        long pluginManager = Long.parseLong(runState().getProperty("plugin-manager-service.pid"));
+        killHard(pluginPid(pluginManager, auth));
+        System.out.printf("LauncherIT: auth-service (plugin apikeys) killed, the mesh READY again in %d s%n", awaitReady());
+        // and the database: the launcher starts it again over its data
+        killHard(Long.parseLong(runState().getProperty("postgres.pid")));
+        System.out.printf("LauncherIT: PostgreSQL killed, the mesh READY again in %d s%n", awaitReady());
+        assertEquals("1", runState().getProperty("postgres.restarts"));
+
+        // nothing committed was lost: the key made before every kill still works
+        HttpResponse<String> me = http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/auth/me"))
+                .header("x-api-key", key).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, me.statusCode(), me.body());
+        MeshUnderTest.Result status = mesh.bkg(Duration.ofSeconds(60), "status");
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.output().startsWith("bkg mesh: READY"), status.output());
+
+        assertEquals(0, mesh.bkg(Duration.ofSeconds(120), "down").exit());
+        assertEquals(List.of(), mesh.processes());
+    }
+
+    /** SIGKILL, and wait until the process is gone. */
+    private static void killHard(long pid) throws InterruptedException {
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("no process " + pid));
+        process.destroyForcibly();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (process.isAlive()) {
+            assertTrue(System.nanoTime() < deadline, "pid " + pid + " survived SIGKILL");
+            Thread.sleep(50);
+        }
+    }
+
+    /** Seconds until ./bkg status says READY (exit 0); fails after 60 s with the last status. */
+    private long awaitReady() throws Exception {
+        long started = System.nanoTime();
+        MeshUnderTest.Result status = null;
+        while (System.nanoTime() - started < Duration.ofSeconds(60).toNanos()) {
+            status = mesh.bkg(Duration.ofSeconds(60), "status");
+            if (status.exit() == 0) {
+                return Duration.ofNanos(System.nanoTime() - started).toSeconds();
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("not READY within 60 s:\n" + (status == null ? "" : status.output()));
+    }
+
+    private java.util.Properties runState() throws Exception {
+        java.util.Properties props = new java.util.Properties();
+        try (var reader = Files.newBufferedReader(home.resolve("run/mesh.properties"))) {
+            props.load(reader);
+        }
+        return props;
+    }
+
+    @Test
     void ctrlCOnAForegroundUpStopsEveryProcess() throws Exception {
         mesh.useFreePorts();
         env.put("BKG_ADMIN_PASSWORD", "a-password-from-the-environment");

@@ -92,15 +92,20 @@ public final class ChatTestModels {
                 .setHuggingFace(HuggingFaceSource.newBuilder().setRepo("test/" + name).setEndpoint(hub.endpoint())
                         .addAllFiles(files))
                 .build()).getModelId();
+        return awaitReady(models, id, "chat model " + name, timeout);
+    }
+
+    /** Waits until a model being downloaded is READY; fails when it is FAILED or INVALID, or after the timeout. */
+    public static Model awaitReady(ModelServiceBlockingStub models, String id, String what, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Model model = models.getModel(GetModelRequest.newBuilder().setId(id).build()).getModel();
             if (model.getStatus() == ModelStatus.READY) {
                 return model;
             }
-            if (model.getStatus() == ModelStatus.FAILED || System.nanoTime() > deadline) {
-                throw new IllegalStateException("chat model " + name + " did not install: " + model.getStatus() + " "
-                        + model.getStatusMessage());
+            if (model.getStatus() == ModelStatus.FAILED || model.getStatus() == ModelStatus.INVALID
+                    || System.nanoTime() > deadline) {
+                throw new IllegalStateException(what + " did not install: " + model.getStatus() + " " + model.getStatusMessage());
             }
             try {
                 Thread.sleep(100);

@@ -8,11 +8,9 @@ import java.util.List;
 import com.google.protobuf.ByteString;
 
 import dev.bkg.proto.model.v1.DownloadModelRequest;
-import dev.bkg.proto.model.v1.GetModelRequest;
 import dev.bkg.proto.model.v1.Model;
 import dev.bkg.proto.model.v1.ModelKind;
 import dev.bkg.proto.model.v1.ModelServiceGrpc.ModelServiceBlockingStub;
-import dev.bkg.proto.model.v1.ModelStatus;
 import dev.bkg.proto.onnx.GraphProto;
 import dev.bkg.proto.onnx.ModelProto;
 import dev.bkg.proto.onnx.NodeProto;
@@ -114,21 +112,6 @@ public final class RunnerTestModels {
     private static Model install(ModelServiceBlockingStub models, String name, String url, Duration timeout) {
         String id = models.downloadModel(DownloadModelRequest.newBuilder().setName(name).setKind(ModelKind.GENERIC).setUrl(url)
                 .build()).getModelId();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            Model model = models.getModel(GetModelRequest.newBuilder().setId(id).build()).getModel();
-            if (model.getStatus() == ModelStatus.READY) {
-                return model;
-            }
-            if (model.getStatus() == ModelStatus.FAILED || model.getStatus() == ModelStatus.INVALID || System.nanoTime() > deadline) {
-                throw new IllegalStateException(name + " did not install: " + model.getStatus() + " " + model.getStatusMessage());
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        return ChatTestModels.awaitReady(models, id, name, timeout);
     }
 }

@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.inference.chat.ChatModels;
 import dev.bkg.inference.domain.Embeddings;
+import dev.bkg.inference.domain.InferenceSettings;
 import dev.bkg.inference.domain.OrtRuntime;
 import dev.bkg.inference.runner.RunnerModels;
 import dev.bkg.proto.inference.v1.ExecutionProvider;
@@ -32,14 +33,17 @@ public class InferenceFigures implements TelemetryCollector {
     private final ChatModels chats;
     private final OrtRuntime runtime;
     private final RunnerModels runner;
+    /** The runner's figures come from the process in role runner only (the others load no runner models). */
+    private final boolean runs;
     private long[] last;
     private long lastChatTokens;
     private long lastRunnerInferences;
     private long lastNanos;
 
     InferenceFigures(SourceName source, Embeddings embeddings, ChatModels chats, OrtRuntime runtime, RunnerModels runner,
-            MeterRegistry registry) {
+            InferenceSettings settings, MeterRegistry registry) {
         this.service = source.value();
+        this.runs = settings.role().equals("runner");
         this.embeddings = embeddings;
         this.chats = chats;
         this.runtime = runtime;
@@ -62,6 +66,14 @@ public class InferenceFigures implements TelemetryCollector {
                 .description("chat generations waiting for a place in the batch").register(registry);
         Gauge.builder("bkg.chat.models.loaded", chats, c -> c.totals()[4])
                 .description("chat models loaded").register(registry);
+        if (runs) {
+            runnerMeters(runner, registry);
+        }
+        Gauge.builder("bkg.inference.provider.info", () -> 1).tag("provider", runtime.provider().name())
+                .description("the execution provider ONNX Runtime runs on").register(registry);
+    }
+
+    private static void runnerMeters(RunnerModels runner, MeterRegistry registry) {
         Gauge.builder("bkg.runner.models.loaded", runner, r -> r.totals()[0])
                 .description("models the runner (candle) has loaded").register(registry);
         Gauge.builder("bkg.runner.memory", runner, r -> r.totals()[1]).baseUnit("bytes")
@@ -72,15 +84,13 @@ public class InferenceFigures implements TelemetryCollector {
                 .description("models the runner loaded").register(registry);
         FunctionCounter.builder("bkg.runner.unloads", runner, r -> r.totals()[4])
                 .description("models the runner unloaded (asked, keep-alive or memory budget)").register(registry);
-        Gauge.builder("bkg.inference.provider.info", () -> 1).tag("provider", runtime.provider().name())
-                .description("the execution provider ONNX Runtime runs on").register(registry);
     }
 
     @Override
     public synchronized void collect(long now, List<Sample> out) {
         long[] totals = embeddings.totals();
         long[] chat = chats.totals();
-        long[] runs = runner.totals();
+        long[] held = runner.totals();
         long nanos = System.nanoTime();
         if (last != null && nanos > lastNanos) {
             double seconds = (nanos - lastNanos) / 1e9;
@@ -93,12 +103,16 @@ public class InferenceFigures implements TelemetryCollector {
                     batches == 0 ? 0 : (double) texts / batches, now));
             out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_tokens_per_second",
                     (chat[0] - lastChatTokens) / seconds, now));
-            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_inferences_per_second",
-                    (runs[2] - lastRunnerInferences) / seconds, now));
+            if (runs) {
+                out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_inferences_per_second",
+                        (held[2] - lastRunnerInferences) / seconds, now));
+            }
         }
-        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_models_loaded", runs[0], now));
-        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_memory_bytes", runs[1], now));
-        out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_queue_depth", runs[5], now));
+        if (runs) {
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_models_loaded", held[0], now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_memory_bytes", held[1], now));
+            out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "runner_queue_depth", held[5], now));
+        }
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_active", chat[2], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_queue_depth", chat[3], now));
         out.add(TelemetryCollector.sample(service, ServiceFigures.KIND, "chat_models_loaded", chat[4], now));
@@ -107,7 +121,7 @@ public class InferenceFigures implements TelemetryCollector {
                 runtime.provider() == ExecutionProvider.CUDA ? 1 : 0, now));
         last = totals;
         lastChatTokens = chat[0];
-        lastRunnerInferences = runs[2];
+        lastRunnerInferences = held[2];
         lastNanos = nanos;
     }
 }
