@@ -163,15 +163,16 @@ final class EmbeddingBatcher implements AutoCloseable {
         List<EmbeddingModel.Tokens> tokenized = batch.stream().map(Item::tokens).toList();
         try {
             float[][] vectors = model.embed(tokenized, false);
+            // counted before the callers hear of it: whatever they do next (read the totals, unload) sees it
+            texts.addAndGet(batch.size());
+            batches.incrementAndGet();
+            tokens.addAndGet(tokenized.stream().mapToLong(EmbeddingModel.Tokens::length).sum());
             for (int i = 0; i < batch.size(); i++) {
                 if (batch.get(i).normalize()) {
                     EmbeddingModel.normalizeInPlace(vectors[i]);
                 }
                 batch.get(i).result().complete(vectors[i]);
             }
-            texts.addAndGet(batch.size());
-            batches.incrementAndGet();
-            tokens.addAndGet(tokenized.stream().mapToLong(EmbeddingModel.Tokens::length).sum());
         } catch (Exception e) {
             LOG.warnf("embedding a batch of %d on %s failed: %s", batch.size(), model.name, e.getMessage());
             batch.forEach(i -> i.result().completeExceptionally(e));

@@ -170,20 +170,17 @@ public class Embeddings {
 
     /** Texts and batches embedded so far, over every model loaded now or before. */
     public long[] totals() {
-        long texts;
-        long batches;
-        long tokens;
         synchronized (retiredTotals) {
-            texts = retiredTotals[0];
-            batches = retiredTotals[1];
-            tokens = retiredTotals[2];
+            long texts = retiredTotals[0];
+            long batches = retiredTotals[1];
+            long tokens = retiredTotals[2];
+            for (EmbeddingBatcher b : loaded.values()) {
+                texts += b.texts.get();
+                batches += b.batches.get();
+                tokens += b.tokens.get();
+            }
+            return new long[] {texts, batches, tokens};
         }
-        for (EmbeddingBatcher b : loaded.values()) {
-            texts += b.texts.get();
-            batches += b.batches.get();
-            tokens += b.tokens.get();
-        }
-        return new long[] {texts, batches, tokens};
     }
 
     /** The most batches that have run at once on one model (its workers busy together). */
@@ -258,14 +255,19 @@ public class Embeddings {
     }
 
     private void unload(EmbeddingBatcher batcher, String why) {
-        if (loaded.remove(batcher.model.id, batcher)) {
-            LOG.infof("embedding model %s unloaded: %s", batcher.model.name, why);
-            batcher.close();
-            synchronized (retiredTotals) {
+        boolean removed;
+        // its counts move to the retired ones in the same step, so that totals() never misses them
+        synchronized (retiredTotals) {
+            removed = loaded.remove(batcher.model.id, batcher);
+            if (removed) {
                 retiredTotals[0] += batcher.texts.get();
                 retiredTotals[1] += batcher.batches.get();
                 retiredTotals[2] += batcher.tokens.get();
             }
+        }
+        if (removed) {
+            LOG.infof("embedding model %s unloaded: %s", batcher.model.name, why);
+            batcher.close();
         }
     }
 
