@@ -25,7 +25,9 @@ import dev.bkg.proto.inference.v1.TensorInfo;
 import dev.bkg.proto.inference.v1.UnloadModelRequest;
 import dev.bkg.proto.model.v1.ListModelsRequest;
 import dev.bkg.proto.model.v1.ModelStatus;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /**
  * The KServe / Triton Open Inference Protocol v2 over HTTP, served by the model runner (plugin
@@ -105,9 +107,11 @@ public class OpenInferenceResource {
         });
     }
 
+    /** On a worker thread: the body (up to 16 MiB of JSON or tensors) is parsed and the answer rendered here. */
     @POST
     @Path("/models/{name}/infer")
     @RequiresScope("inference")
+    @Blocking
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.WILDCARD)
     public Uni<Response> infer(@PathParam("name") String name, @HeaderParam(HEADER_LENGTH) String headerLength, byte[] body) {
@@ -118,7 +122,7 @@ public class OpenInferenceResource {
             throw ProblemException.badRequest(HEADER_LENGTH + " must be a number of bytes; was '" + headerLength + "'");
         }
         OpenInference.Parsed asked = OpenInference.parse(name, body == null ? new byte[0] : body, jsonLength);
-        return inference.candle(s -> s.infer(asked.request())).map(reply -> {
+        return inference.candle(s -> s.infer(asked.request())).emitOn(Infrastructure.getDefaultWorkerPool()).map(reply -> {
             OpenInference.Rendered rendered = OpenInference.render(name, reply, asked);
             Response.ResponseBuilder response = Response.ok(rendered.body(), rendered.contentType());
             if (rendered.jsonLength() >= 0) {
@@ -131,6 +135,7 @@ public class OpenInferenceResource {
     @POST
     @Path("/models/{name}/versions/{version}/infer")
     @RequiresScope("inference")
+    @Blocking
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.WILDCARD)
     public Uni<Response> infer(@PathParam("name") String name, @PathParam("version") String version,

@@ -6,10 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -65,17 +63,13 @@ public class ChatModels {
     private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicLong tokensGenerated = new AtomicLong();
     private final AtomicLong generationsFinished = new AtomicLong();
-    private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chat-keep-alive");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService reaper;
 
     ChatModels(ModelStore store, OrtRuntime runtime, InferenceSettings settings) {
         this.store = store;
         this.runtime = runtime;
         this.settings = settings.chat();
-        reaper.scheduleWithFixedDelay(this::unloadIdle, 1, 1, TimeUnit.SECONDS);
+        this.reaper = dev.bkg.inference.domain.KeepAlive.everySecond("chat-keep-alive", this::unloadIdle);
     }
 
     /**

@@ -40,19 +40,14 @@ public class Embeddings {
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile String defaultProblem = "not loaded yet";
 
-    private final java.util.concurrent.ScheduledExecutorService reaper = java.util.concurrent.Executors
-            .newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "embedding-keep-alive");
-                t.setDaemon(true);
-                return t;
-            });
+    private final java.util.concurrent.ScheduledExecutorService reaper;
     private final long[] retiredTotals = new long[3];
 
     Embeddings(ModelStore store, OrtRuntime runtime, InferenceSettings settings) {
         this.store = store;
         this.runtime = runtime;
         this.settings = settings.embedding();
-        reaper.scheduleWithFixedDelay(this::unloadIdle, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        this.reaper = KeepAlive.everySecond("embedding-keep-alive", this::unloadIdle);
     }
 
     /** Loads the default model in the background, retrying every few seconds until it works. */

@@ -6,9 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.annotation.PreDestroy;
@@ -51,11 +49,7 @@ public class RunnerModels {
     private final Map<String, CompletableFuture<RunnerModel>> loading = new ConcurrentHashMap<>();
     private final AtomicLong loads = new AtomicLong();
     private final AtomicLong unloads = new AtomicLong();
-    private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "runner-keep-alive");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService reaper;
 
     RunnerModels(ModelStore store, OrtRuntime runtime, InferenceSettings settings) {
         this.store = store;
@@ -65,7 +59,7 @@ public class RunnerModels {
             throw new IllegalArgumentException("bkg.inference.runner.on-budget must be evict or refuse; was "
                     + this.settings.onBudget());
         }
-        reaper.scheduleWithFixedDelay(this::unloadIdle, 1, 1, TimeUnit.SECONDS);
+        this.reaper = dev.bkg.inference.domain.KeepAlive.everySecond("runner-keep-alive", this::unloadIdle);
     }
 
     /** A model loaded (keep-alive seconds: 0 the configured one, -1 until unloaded). Blocking. */
