@@ -5,6 +5,7 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -60,6 +61,22 @@ public class AuthBench {
         System.out.printf("cached/baseline p50 = %.2fx, uncached/baseline p50 = %.2fx; cached auth overhead p50 = %d us%n",
                 pct(cached, 50) / (double) pct(baseline, 50), pct(uncached, 50) / (double) pct(baseline, 50),
                 (pct(cached, 50) - pct(baseline, 50)) / 1000);
+        result("cached API key p50 vs no auth", us(pct(cached, 50)), us(pct(baseline, 50)),
+                pct(cached, 50) / (double) pct(baseline, 50));
+        result("cached API key p99 vs no auth", us(pct(cached, 99)), us(pct(baseline, 99)),
+                pct(cached, 99) / (double) pct(baseline, 99));
+        result("uncached API key p50 vs no auth", us(pct(uncached, 50)), us(pct(baseline, 50)),
+                pct(uncached, 50) / (double) pct(baseline, 50));
+    }
+
+    static String us(long nanos) {
+        return nanos / 1000 + " us";
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        System.out.println(String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio)));
     }
 
     static void row(String name, long[] nanos) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.stream.Stream;
 
@@ -59,6 +60,7 @@ public class BrainmlBench {
         }
         Random random = new Random(7);
         int indexed = 0;
+        List<String> results = new ArrayList<>();
         System.out.printf("%-10s %14s %12s %12s %12s %12s %10s%n", "documents", "index docs/s", "train s", "query p50",
                 "query p99", "embed p50", "memory MB");
         for (int size : sizes) {
@@ -100,15 +102,42 @@ public class BrainmlBench {
             System.out.printf("%-10d %14.0f %12.1f %9.1f ms %9.1f ms %9.1f ms %10.1f%n", size, indexRate, trainSeconds,
                     query[queries / 2] / 1e6, query[queries * 99 / 100] / 1e6, embed[queries / 2] / 1e6,
                     trained.at("/stats/memoryBytes").asLong() / 1e6);
+            results.add(result(size + " docs: query p50 vs embedding the text alone", ms(query[queries / 2]),
+                    ms(embed[queries / 2]), query[queries / 2] / (double) embed[queries / 2]));
+            results.add(result(size + " docs: query p99 vs embedding the text alone", ms(query[queries * 99 / 100]),
+                    ms(embed[queries * 99 / 100]), query[queries * 99 / 100] / (double) embed[queries * 99 / 100]));
+            if (!existing) {
+                results.add(result(size + " docs: indexing rate", String.format(Locale.ROOT, "%.0f docs/s", indexRate), "-", "-"));
+                results.add(result(size + " docs: train (rebuild)", String.format(Locale.ROOT, "%.1f s", trainSeconds), "-", "-"));
+            }
+            results.add(result(size + " docs: index memory", String.format(Locale.ROOT, "%.1f MB",
+                    trained.at("/stats/memoryBytes").asLong() / 1e6), "-", "-"));
         }
         Path indexRoot = Path.of(System.getenv().getOrDefault("BKG_HOME", ".bkg"), "index");
         double opened = secondsUntilServing(http, base, token, collection, () -> { });
         double rebuilt = secondsUntilServing(http, base, token, collection, () -> deleteIndexFolders(indexRoot, collection));
         System.out.printf("restart until the collection answers: opened from disk %.1f s, rebuilt from the database %.1f s"
                 + " (%.1fx faster)%n", opened, rebuilt, rebuilt / opened);
+        results.add(result("restart until the collection answers: index opened from disk vs rebuilt from the database",
+                String.format(Locale.ROOT, "%.1f s", opened), String.format(Locale.ROOT, "%.1f s", rebuilt), opened / rebuilt));
         if (!existing) {
             call(http, "DELETE", base + "/api/brainml/collections/" + collection, token, null);
         }
+        results.forEach(System.out::println);
+    }
+
+    static String ms(long nanos) {
+        return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static String result(String label, String ours, String baseline, double ratio) {
+        return result(label, ours, baseline, String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio));
+    }
+
+    /** A figure without a baseline: "-" as baseline and ratio. */
+    static String result(String label, String ours, String baseline, String ratio) {
+        return String.join("\t", "RESULT", label, ours, baseline, ratio);
     }
 
     /** Stops brainml, runs {@code whileStopped}, starts it: seconds from the start until a query answers. */

@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -231,6 +232,13 @@ public class ChatBench {
             System.out.printf("aggregate tokens/s, %d clients:      %.1f%n", CONCURRENT, median(eight));
             System.out.printf("continuous batching gain:           %.2f× (goal ≥ 3×: %s); peakBatch %s%n", gain,
                     gain >= 3 ? "met" : "NOT met", peakBatch);
+            result("tokens/s p50, mesh vs raw ORT", figure(mt, "tokens/s"), figure(rt, "tokens/s"), mt / rt);
+            result("TTFT p50, mesh vs raw ORT", figure(median(meshTtft), "ms"), figure(median(rawTtft), "ms"),
+                    median(meshTtft) / median(rawTtft));
+            result("TTFT p99, mesh vs raw ORT", figure(percentile(meshTtft, 0.99), "ms"), figure(percentile(rawTtft, 0.99), "ms"),
+                    percentile(meshTtft, 0.99) / percentile(rawTtft, 0.99));
+            result("aggregate tokens/s, " + CONCURRENT + " concurrent chats vs 1 (peakBatch " + peakBatch + ")",
+                    figure(median(eight), "tokens/s"), figure(median(one), "tokens/s"), gain);
         } finally {
             for (MeshClient c : clients) {
                 c.close();
@@ -273,7 +281,19 @@ public class ChatBench {
             }
             System.out.printf("%n== ChatBench raw: TTFT p50 %.1f ms, p99 %.1f ms; tokens/s p50 %.1f ==%n", median(ttft),
                     percentile(ttft, 0.99), median(rate));
+            System.out.println(String.join("\t", "RESULT", "raw ORT TTFT p50", figure(median(ttft), "ms"), "-", "-"));
+            System.out.println(String.join("\t", "RESULT", "raw ORT tokens/s p50", figure(median(rate), "tokens/s"), "-", "-"));
         }
+    }
+
+    static String figure(double value, String unit) {
+        return String.format(Locale.ROOT, "%.1f %s", value, unit);
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        System.out.println(String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio)));
     }
 
     // ------------------------------------------------------------------------------------------ model

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -104,6 +105,7 @@ public class EmbeddingsBench {
         }
         System.out.printf("%n%-8s %-6s %13s %13s %7s %17s %7s %17s %16s %7s%n", "clients", "batch", "mesh texts/s",
                 "raw texts/s", "ratio", "raw as mesh t/s", "ratio", "mesh texts/cpu-s", "raw texts/cpu-s", "ratio");
+        List<String> results = new ArrayList<>();
         for (int c : CLIENTS) {
             double m = median(meshRates.get(c));
             double r = median(rawRates.get(c));
@@ -112,9 +114,26 @@ public class EmbeddingsBench {
             double rc = median(rawPerCpu.get(c));
             System.out.printf("%-8d %-6d %13.1f %13.1f %7.2f %17.1f %7.2f %17.1f %16.1f %7.2f%n", c, c, m, r, m / r, sr, m / sr,
                     mc, rc, mc / rc);
+            results.add(result(c + " clients: mesh vs raw ORT batch " + c + ", texts/s", texts(m, "texts/s"), texts(r, "texts/s"),
+                    m / r));
+            results.add(result(c + " clients: mesh vs raw ORT threaded as the mesh, texts/s", texts(m, "texts/s"),
+                    texts(sr, "texts/s"), m / sr));
+            results.add(result(c + " clients: mesh vs raw ORT, texts per CPU-s", texts(mc, "texts/cpu-s"),
+                    texts(rc, "texts/cpu-s"), mc / rc));
         }
         System.out.println("(texts/cpu-s: texts per CPU second of inference-service, and of this process while it ran raw ORT:"
                 + " how much of the gap is the other processes' share of the cores)");
+        results.forEach(System.out::println);
+    }
+
+    static String texts(double value, String unit) {
+        return String.format(Locale.ROOT, "%.1f %s", value, unit);
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static String result(String label, String ours, String baseline, double ratio) {
+        return String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio));
     }
 
     static Thread daemon(Runnable task) {

@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -103,6 +104,23 @@ public class FaceBench {
         }
     }
 
+    /** The machine-readable figures, printed at the end for bench/run. */
+    static final List<String> RESULTS = new ArrayList<>();
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        result(label, ours, baseline, String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio));
+    }
+
+    /** A figure without a baseline: "-" as baseline and ratio. */
+    static void result(String label, String ours, String baseline, String ratio) {
+        RESULTS.add(String.join("\t", "RESULT", label, ours, baseline, ratio));
+    }
+
+    static String msText(long nanos) {
+        return String.format(Locale.ROOT, "%.2f ms", ms(nanos));
+    }
+
     public static void main(String[] args) throws Exception {
         List<String> rest = new ArrayList<>(List.of(args));
         String command = !rest.isEmpty() && List.of("search", "latency", "raw").contains(rest.get(0)) ? rest.remove(0) : "both";
@@ -118,6 +136,7 @@ public class FaceBench {
                     latency(gateway, rest);
                 }
             }
+            RESULTS.forEach(System.out::println);
         } catch (Stop stop) {
             System.err.println("FaceBench: " + stop.getMessage());
             System.exit(1);
@@ -229,6 +248,14 @@ public class FaceBench {
                 ms(p50(exactTimes)), ms(p99(exactTimes)), ms(p50(hnswTimes)), ms(p99(hnswTimes)),
                 (double) p99(hnswTimes) / p99(exactTimes), buildSeconds, 100.0 * agree / queries,
                 100.0 * exactRight / queries, 100.0 * hnswRight / queries);
+        String what = "search " + size + " faces" + (wanted == 1 ? "" : ", " + wanted + " subjects wanted");
+        result(what + ": HNSW p50 vs exact scan", msText(p50(hnswTimes)), msText(p50(exactTimes)),
+                (double) p50(hnswTimes) / p50(exactTimes));
+        result(what + ": HNSW p99 vs exact scan", msText(p99(hnswTimes)), msText(p99(exactTimes)),
+                (double) p99(hnswTimes) / p99(exactTimes));
+        result(what + ": best subject right, HNSW vs exact scan", String.format(Locale.ROOT, "%.1f %%", 100.0 * hnswRight / queries),
+                String.format(Locale.ROOT, "%.1f %%", 100.0 * exactRight / queries), (double) hnswRight / exactRight);
+        result(what + ": HNSW graph build", String.format(Locale.ROOT, "%.1f s", buildSeconds), "-", "-");
     }
 
     /** Noise norm added to a stored unit vector to make a query: cosine 1/sqrt(1 + NOISE²) ≈ 0.8 to it. */
@@ -370,6 +397,10 @@ public class FaceBench {
             }
             System.out.printf("goal: detect+embed under 40 ms per image on two cores: mesh p50 %.1f ms, p99 %.1f ms%n",
                     ms(p50(meshTimes)), ms(p99(meshTimes)));
+            result("detect+embed 640x480, detector " + detector + ": p50 mesh vs in-process", msText(p50(meshTimes)),
+                    msText(p50(rawTimes)), (double) p50(meshTimes) / p50(rawTimes));
+            result("detect+embed 640x480, detector " + detector + ": p99 mesh vs in-process", msText(p99(meshTimes)),
+                    msText(p99(rawTimes)), (double) p99(meshTimes) / p99(rawTimes));
         } finally {
             raw.close();
         }
@@ -413,6 +444,8 @@ public class FaceBench {
             }
             System.out.printf("raw decode+detect+align+embed, detector %s, %d images: p50 %.1f ms, p99 %.1f ms%n", detector,
                     images, ms(p50(total)), ms(p99(total)));
+            result("raw detect+embed 640x480, detector " + detector + ", p50", msText(p50(total)), "-", "-");
+            result("raw detect+embed 640x480, detector " + detector + ", p99", msText(p99(total)), "-", "-");
             System.out.printf("stages p50: decode %.1f ms, detect %.1f ms, align+embed %.1f ms; the graphs alone p50: %s %.1f ms,"
                     + " mobileface %.1f ms%n", ms(p50(decode)), ms(p50(detect)), ms(p50(embed)), raw.detectorGraphName(),
                     ms(p50(detectGraph)), ms(p50(embedGraph)));

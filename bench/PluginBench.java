@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -40,6 +41,8 @@ public class PluginBench {
     static final long BACKOFF_MS = 100;
     static String base;
     static String token;
+    /** The machine-readable figures, printed at the end for bench/run. */
+    static final List<String> RESULTS = new ArrayList<>();
 
     public static void main(String[] args) throws Exception {
         if (args.length == 1 && args[0].equals("registry")) {
@@ -73,6 +76,14 @@ public class PluginBench {
         System.out.printf("plugin manager: crash → RUNNING - backoff  median %d ms  %s%n", m, managed);
         System.out.printf("ratio %.2f×%n", (double) m / d);
         post("/api/plugins/logflood/stop?wait=true", null);
+        result("crash → RUNNING minus backoff vs spawn + poll health, median", m + " ms", d + " ms", (double) m / d);
+        RESULTS.forEach(System.out::println);
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        RESULTS.add(String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio)));
     }
 
     /** plugins.json with the flood plugin added (its config sets how long it floods). */
@@ -173,6 +184,12 @@ public class PluginBench {
                 delivered.get() / seconds / raw, (delivered.get() + skipped.get()) / (double) Math.max(1, produced.get()));
         System.out.printf("RSS plugin manager %,d → max %,d KB; gateway %,d → max %,d KB%n",
                 managerBefore, managerMax, gatewayBefore, gatewayMax);
+        result("log lines/s to one WebSocket vs the script into a plain pipe", String.format(Locale.ROOT, "%,.0f lines/s",
+                delivered.get() / seconds), String.format(Locale.ROOT, "%,.0f lines/s", raw), delivered.get() / seconds / raw);
+        result("plugin manager RSS, max during the flood vs before", String.format(Locale.ROOT, "%,d KB", managerMax),
+                String.format(Locale.ROOT, "%,d KB", managerBefore), managerMax / (double) managerBefore);
+        result("gateway RSS, max during the flood vs before", String.format(Locale.ROOT, "%,d KB", gatewayMax),
+                String.format(Locale.ROOT, "%,d KB", gatewayBefore), gatewayMax / (double) gatewayBefore);
     }
 
     static long crashToRunningMs() throws Exception {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,6 +42,14 @@ public class RunnerBench {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
+    /** The machine-readable figures, printed at the end for bench/run. */
+    static final List<String> RESULTS = new ArrayList<>();
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        RESULTS.add(String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio)));
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
@@ -58,6 +67,7 @@ public class RunnerBench {
         waitForCandle(base, key);
         overhead(base, key, requests, rounds);
         int8(base, session, key, rounds);
+        RESULTS.forEach(System.out::println);
     }
 
     static void overhead(String base, String key, int requests, int rounds) throws Exception {
@@ -87,6 +97,9 @@ public class RunnerBench {
             System.out.printf("overhead (tiny graph, %d x %d requests): mesh /v2 infer p50 %d µs p99 %d µs; in-process ORT p50 %d µs"
                     + " p99 %d µs; overhead p50 %d µs (%.1fx)%n", rounds, requests, m50, pct(meshUs, 99), r50, pct(rawUs, 99),
                     m50 - r50, (double) m50 / r50);
+            result("/v2 infer of a tiny graph p50, mesh vs in-process ORT", m50 + " µs", r50 + " µs", (double) m50 / r50);
+            result("/v2 infer of a tiny graph p99, mesh vs in-process ORT", pct(meshUs, 99) + " µs", pct(rawUs, 99) + " µs",
+                    (double) pct(meshUs, 99) / pct(rawUs, 99));
         }
     }
 
@@ -128,6 +141,8 @@ public class RunnerBench {
         }
         System.out.printf("embeddings, 8 clients x 8 texts: fp32 %.0f texts/s, int8 %.0f texts/s, int8/fp32 %.2f%n",
                 fp32 / rounds, int8 / rounds, int8 / fp32);
+        result("embeddings texts/s, 8 clients x 8 texts, MiniLM int8 vs fp32", String.format(Locale.ROOT, "%.0f texts/s",
+                int8 / rounds), String.format(Locale.ROOT, "%.0f texts/s", fp32 / rounds), int8 / fp32);
     }
 
     /** Texts/s of 8 clients each sending {@code each} requests of 8 texts. */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import dev.bkg.proto.telemetry.v1.ReportRequest;
@@ -34,7 +35,8 @@ public class TelemetryBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        System.out.printf("memory: %d bytes per series computed; %s measured%n", store().bytesPerSeries(), measuredBytesPerSeries());
+        long computedBytesPerSeries = store().bytesPerSeries();
+        System.out.printf("memory: %d bytes per series computed; %s measured%n", computedBytesPerSeries, measuredBytesPerSeries());
 
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -66,6 +68,10 @@ public class TelemetryBench {
             System.out.printf("median: telemetry-service on one core ingests %,.0f samples/s over gRPC; in-process store "
                     + "%,.0f samples/s; ratio %.3f%n", o, b, o / b);
             channel.shutdownNow();
+            result("gRPC Report on one core vs in-process store add, median samples/s", String.format(Locale.ROOT,
+                    "%,.0f samples/s", o), String.format(Locale.ROOT, "%,.0f samples/s", b), o / b);
+            result("bytes per series, measured (heap after GC) vs computed", measuredPerSeries + " B",
+                    computedBytesPerSeries + " B", measuredPerSeries / (double) computedBytesPerSeries);
         } finally {
             service.destroy();
             service.waitFor(20, TimeUnit.SECONDS);
@@ -76,6 +82,9 @@ public class TelemetryBench {
         return new SeriesStore(List.of(new SeriesStore.Resolution(Duration.ofSeconds(1), Duration.ofMinutes(15)),
                 new SeriesStore.Resolution(Duration.ofMinutes(1), Duration.ofHours(24))), 1000);
     }
+
+    /** What measuredBytesPerSeries found, for the RESULT line. */
+    static long measuredPerSeries;
 
     static String measuredBytesPerSeries() {
         Runtime rt = Runtime.getRuntime();
@@ -88,6 +97,7 @@ public class TelemetryBench {
         }
         System.gc();
         long after = rt.totalMemory() - rt.freeMemory();
+        measuredPerSeries = (after - before) / 500;
         return String.format("%,d bytes per series (500 series: %,d bytes; %d kept)", (after - before) / 500, after - before,
                 store.seriesCount());
     }
@@ -149,6 +159,12 @@ public class TelemetryBench {
             Thread.sleep(100);
         }
         throw new IllegalStateException("telemetry-service not ready");
+    }
+
+    /** One machine-readable line for bench/run: RESULT, label, ours, baseline, ratio (ours / baseline), tab-separated. */
+    static void result(String label, String ours, String baseline, double ratio) {
+        System.out.println(String.join("\t", "RESULT", label, ours, baseline,
+                String.format(Locale.ROOT, Math.abs(ratio) < 0.1 ? "%.3f" : "%.2f", ratio)));
     }
 
     static double median(List<Double> values) {

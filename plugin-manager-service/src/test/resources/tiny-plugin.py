@@ -72,4 +72,23 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {"error": "unknown capability " + capability})
 
 
+pace_lines = int(os.environ.get("TINY_PACE_LINES", "0"))
+if pace_lines:
+    # TINY_PACE_LINES lines (TINY_PACE_PAD characters of padding) at TINY_PACE_RATE lines/s once
+    # serving, then "pace done", for the socket pressure test
+    import threading
+
+    def pace():
+        rate = float(os.environ.get("TINY_PACE_RATE", "100"))
+        pad = "x" * int(os.environ.get("TINY_PACE_PAD", "60"))
+        time.sleep(1)
+        start = time.monotonic()
+        for n in range(pace_lines):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            print("INFO pace n=%d %s" % (n, pad), flush=True)
+        print("INFO pace done lines=%d" % pace_lines, flush=True)
+    threading.Thread(target=pace, daemon=True).start()
+
 ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()

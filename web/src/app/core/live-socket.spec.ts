@@ -30,7 +30,7 @@ describe('LiveSocket', () => {
   it('sends the token as a subprotocol and builds a ws:// url', () => {
     make('abc').start();
     expect(last().protocols).toEqual(['bkg.v1', 'bkg.bearer.abc']);
-    expect(last().url).toMatch(/^ws:\/\/.*\/api\/live\/logs$/);
+    expect(last().url).toMatch(/^ws:\/\/.*\/api\/live\/logs\?batch=true$/);
     make(null).start();
     expect(last().protocols).toEqual(['bkg.v1']);
   });
@@ -45,6 +45,14 @@ describe('LiveSocket', () => {
     expect(messages).toEqual([{ seq: 1 }]);
   });
 
+  it('hands on the messages of a batch one by one, in order', () => {
+    make().start();
+    last().onopen!({});
+    last().onmessage!({ data: '{"type":"batch","messages":[{"type":"log","seq":1},{"type":"log","seq":2}]}' });
+    last().onmessage!({ data: '{"type":"skipped","count":3}' });
+    expect(messages).toEqual([{ type: 'log', seq: 1 }, { type: 'log', seq: 2 }, { type: 'skipped', count: 3 }]);
+  });
+
   it('reconnects after an abnormal close, asking the path again', () => {
     let afterSeq = 0;
     const live = make('t', () => `/logs?afterSeq=${afterSeq}`).start();
@@ -56,7 +64,7 @@ describe('LiveSocket', () => {
     expect(sockets.length).toBe(1);
     vi.advanceTimersByTime(1);
     expect(sockets.length).toBe(2);
-    expect(last().url).toMatch(/\/logs\?afterSeq=42$/);
+    expect(last().url).toMatch(/\/logs\?afterSeq=42&batch=true$/);
   });
 
   it('doubles the delay up to maxDelayMs and resets it after a successful open', () => {

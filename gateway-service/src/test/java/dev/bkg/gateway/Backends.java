@@ -28,8 +28,8 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  * The gateway's real backends, each its own process from its packaged jar, over one real embedded
  * PostgreSQL: auth-service, telemetry-service, model-service (its model directory in the test's
  * folder, loopback downloads allowed), and plugin-manager-service with the project's own
- * plugins/plugins.json plus one test plugin, "burner" (the plugin manager's tiny Python test plugin
- * spinning one thread), nothing autostarted: the tests start repoagent and burner, real Python
+ * plugins/plugins.json plus two test plugins (the plugin manager's tiny Python test plugin): "burner"
+ * spinning one thread and "pacer" writing log lines at a steady rate, nothing autostarted: the tests start repoagent and burner, real Python
  * processes, and the plugin manager reports their figures to telemetry-service. The gateway's
  * tests go gateway → gRPC → service → database/process, as in production. Tests that take a
  * backend down get this resource in a field marked {@link Inject}.
@@ -78,7 +78,7 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         // hands it (as every plugin) its own environment, model-service's address included
         candlePort = ServiceProcess.freePort();
         pluginManager = new ServiceProcess("plugin-manager-service", dir, with(with(database, reporting), Map.of(
-                "BKG_PLUGINS_REGISTRY", registryWithBurner().toString(),
+                "BKG_PLUGINS_REGISTRY", registryWithTestPlugins().toString(),
                 "BKG_PLUGINS_WORKDIR", REPO_ROOT.toString(),
                 "BKG_HOME", dir.toString(),
                 "BKG_PLUGINS_AUTOSTART", "false",
@@ -128,8 +128,8 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
         }
     }
 
-    /** The project's plugins.json plus "burner", written to the test's directory. */
-    private Path registryWithBurner() {
+    /** The project's plugins.json plus "burner" and "pacer", written to the test's directory. */
+    private Path registryWithTestPlugins() {
         try {
             ObjectMapper json = new ObjectMapper();
             ObjectNode registry = (ObjectNode) json.readTree(REPO_ROOT.resolve("plugins/plugins.json").toFile());
@@ -140,6 +140,15 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
             burner.putArray("capabilities").add("burner.echo");
             burner.putObject("healthcheck").put("path", "/health").put("intervalSeconds", 2);
             burner.putObject("env").put("TINY_BURN", "1");
+            ObjectNode pacer = registry.withArray("plugins").addObject();
+            pacer.put("name", "pacer").put("description", "a test plugin writing log lines at a steady rate")
+                    .put("entrypoint", "python3 " + REPO_ROOT.resolve("plugin-manager-service/src/test/resources/tiny-plugin.py"))
+                    .put("port", ServiceProcess.freePort()).put("stopGraceSeconds", 1).put("startTimeoutSeconds", 20);
+            pacer.putArray("capabilities");
+            pacer.putObject("healthcheck").put("path", "/health").put("intervalSeconds", 2);
+            pacer.putObject("env").put("TINY_PACE_LINES", String.valueOf(SocketPressureTest.LINES))
+                    .put("TINY_PACE_RATE", String.valueOf(SocketPressureTest.LINES_PER_SECOND))
+                    .put("TINY_PACE_PAD", String.valueOf(SocketPressureTest.PADDING));
             Path file = dir.resolve("plugins.json");
             json.writeValue(file.toFile(), registry);
             return file;

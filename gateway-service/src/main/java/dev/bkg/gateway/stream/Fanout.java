@@ -1,14 +1,18 @@
 package dev.bkg.gateway.stream;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -26,6 +30,12 @@ import io.smallrye.mutiny.subscription.Cancellable;
  * stream fails or ends it is reopened with backoff (0.5 s doubling to 10 s), resuming after what
  * the replay holds, and listeners are told "reconnecting" then "live"; a status in
  * {@code terminal} (e.g. NOT_FOUND: no such plugin) ends the key's listeners instead.
+ * <p>
+ * Items reach listeners in batches, from one delivery thread, never from the backend stream's
+ * event loop: items that arrive within {@link #LINGER} (or while the previous batch is being handed
+ * out) go together, so a thousand sockets cost one encoding per item ({@link Batch#shared}) and,
+ * as Vert.x flushes a connection once per burst of writes from another thread, one flush per
+ * socket per batch rather than per item.
  */
 public final class Fanout<K, T> {
 
@@ -34,14 +44,42 @@ public final class Fanout<K, T> {
     private static final Duration MAX_RETRY = Duration.ofSeconds(10);
     /** A reopened stream that has not failed for this long counts as live (a quiet stream sends nothing). */
     private static final Duration LIVE_AFTER = Duration.ofSeconds(1);
+    /** How long a first item waits for others to share its batch: a latency a person never sees. */
+    static final Duration LINGER = Duration.ofMillis(10);
+    /** Hands batches to listeners for every fan-out of this gateway: one thread keeps each key's order. */
+    private static final ScheduledExecutorService DELIVERY = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "bkg-fanout");
+        thread.setDaemon(true);
+        return thread;
+    });
 
-    /** What a listener is told; called on the backend stream's threads, so it must not block. */
+    /** What a listener is told; called on the delivery and backend threads, so it must not block. */
     public interface Listener<T> {
-        void item(T item);
+        void items(Batch<T> batch);
 
         void upstream(boolean live);
 
         void end(Status status);
+    }
+
+    /** Items handed to every listener of a key at once, with what listeners derive from them, computed once. */
+    public static final class Batch<T> {
+        private final List<T> items;
+        private final Map<Function<List<T>, ?>, Object> shared = new ConcurrentHashMap<>(2);
+
+        Batch(List<T> items) {
+            this.items = items;
+        }
+
+        public List<T> items() {
+            return items;
+        }
+
+        /** {@code derive(items)}, computed by the first listener that asks and shared by the others. */
+        @SuppressWarnings("unchecked")
+        public <R> R shared(Function<List<T>, R> derive) {
+            return (R) shared.computeIfAbsent(derive, d -> derive.apply(items));
+        }
     }
 
     /** What a topic keeps for listeners that join later. Guarded by its topic. */
@@ -111,6 +149,9 @@ public final class Fanout<K, T> {
         final K key;
         final Replay<T> replay = replays.get();
         final Set<Listener<T>> listeners = new CopyOnWriteArraySet<>();
+        /** Items not yet handed out; they join the replay when they are, so a joiner gets each once. */
+        private final List<T> undelivered = new ArrayList<>();
+        private boolean deliveryScheduled;
         private Cancellable stream;
         private boolean closed;
         private boolean live = true;
@@ -122,7 +163,10 @@ public final class Fanout<K, T> {
         }
 
         synchronized void add(Listener<T> listener, Predicate<T> replayed) {
-            replay.items().stream().filter(replayed).forEach(listener::item);
+            List<T> missed = replay.items().stream().filter(replayed).toList();
+            if (!missed.isEmpty()) {
+                listener.items(new Batch<>(missed));
+            }
             if (!live) {
                 listener.upstream(false);
             }
@@ -145,7 +189,9 @@ public final class Fanout<K, T> {
                 return;
             }
             long current = ++generation;
-            stream = open.apply(key, List.copyOf(replay.items())).subscribe().with(
+            List<T> seen = new ArrayList<>(replay.items());
+            seen.addAll(undelivered);
+            stream = open.apply(key, seen).subscribe().with(
                     item -> onItem(current, item),
                     failure -> onBroken(current, Status.fromThrowable(failure)),
                     () -> onBroken(current, Status.UNAVAILABLE.withDescription("the stream ended")));
@@ -159,8 +205,35 @@ public final class Fanout<K, T> {
                 return;
             }
             markLive(gen);
-            replay.add(item);
-            listeners.forEach(l -> l.item(item));
+            undelivered.add(item);
+            if (!deliveryScheduled) {
+                deliveryScheduled = true;
+                DELIVERY.schedule(this::deliver, LINGER.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** On the delivery thread; a listener that joins meanwhile gets these items from the replay instead. */
+        private void deliver() {
+            Batch<T> batch;
+            List<Listener<T>> to;
+            synchronized (this) {
+                deliveryScheduled = false;
+                if (undelivered.isEmpty() || closed) {
+                    undelivered.clear();
+                    return;
+                }
+                batch = new Batch<>(List.copyOf(undelivered));
+                undelivered.clear();
+                batch.items().forEach(replay::add);
+                to = List.copyOf(listeners);
+            }
+            for (Listener<T> listener : to) {
+                try {
+                    listener.items(batch);
+                } catch (RuntimeException e) {
+                    LOG.warnf(e, "%s listener of %s failed", name, key);
+                }
+            }
         }
 
         private synchronized void markLive(long gen) {

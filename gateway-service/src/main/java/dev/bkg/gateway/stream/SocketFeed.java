@@ -1,5 +1,7 @@
 package dev.bkg.gateway.stream;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,6 +13,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.UserData;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -19,7 +23,7 @@ import io.quarkus.websockets.next.WebSocketConnection;
  * A {@link Fanout} listener writing to one WebSocket as JSON text messages, each with a "type".
  * A slow socket cannot hold up the others or grow the gateway's memory: past
  * {@code maxPending} unwritten messages its items are dropped and counted, and once it catches
- * up it first gets {@code {"type":"skipped","count":N}}. Backend trouble reaches it as
+ * up it gets {@code {"type":"skipped","count":N}} before anything else. Backend trouble reaches it as
  * {@code {"type":"upstream","state":"reconnecting"|"live"}}; a terminal status closes it with a
  * close code (4404 unknown id, 4400 bad request, 1011 otherwise).
  */
@@ -28,26 +32,80 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
     /** Times as ISO-8601 text, as the REST API writes them. */
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    /** Messages dropped for slow readers, all sockets together (Prometheus bkg_ws_skipped_messages_total). */
+    private static final Counter SKIPPED = Metrics.counter("bkg.ws.skipped.messages");
     private static final UserData.TypedKey<Runnable> LEAVE = new UserData.TypedKey<>("bkg.feed.leave");
 
+    /**
+     * How one socket family writes an item: its view as JSON plus {@code "type"}. Declare one per
+     * family (a constant): a batch is encoded once for all the sockets that share it.
+     */
+    public static final class Messages<T> implements Function<List<T>, List<String>> {
+        private final String type;
+        private final Function<T, Object> view;
+
+        private Messages(String type, Function<T, Object> view) {
+            this.type = type;
+            this.view = view;
+        }
+
+        /** The batch's items as JSON messages, one per item. */
+        @Override
+        public List<String> apply(List<T> items) {
+            List<String> texts = new ArrayList<>(items.size());
+            for (T item : items) {
+                texts.add(typed(type, view.apply(item)));
+            }
+            return texts;
+        }
+
+        /** The whole batch as one message {@code {"type":"batch","messages":[...]}}, for sockets opened with ?batch=true. */
+        private final Function<List<T>, String> asOneMessage = this::oneMessage;
+
+        private String oneMessage(List<T> items) {
+            StringBuilder text = new StringBuilder(items.size() * 200).append("{\"type\":\"batch\",\"messages\":[");
+            for (T item : items) {
+                text.append(typed(type, view.apply(item))).append(',');
+            }
+            text.setLength(text.length() - 1);
+            return text.append("]}").toString();
+        }
+    }
+
+    public static <T> Messages<T> messages(String type, Function<T, Object> view) {
+        return new Messages<>(type, view);
+    }
+
     private final WebSocketConnection socket;
-    private final String type;
-    private final Function<T, Object> view;
+    private final Messages<T> messages;
+    private final boolean oneMessagePerBatch;
     private final int maxPending;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicLong skipped = new AtomicLong();
 
-    private SocketFeed(WebSocketConnection socket, String type, Function<T, Object> view, int maxPending) {
+    private SocketFeed(WebSocketConnection socket, Messages<T> messages, boolean oneMessagePerBatch, int maxPending) {
         this.socket = socket;
-        this.type = type;
-        this.view = view;
+        this.messages = messages;
+        this.oneMessagePerBatch = oneMessagePerBatch;
         this.maxPending = maxPending;
     }
 
-    /** Feeds {@code socket} from {@code key} of {@code fanout} until the socket closes ({@link #stop}). */
+    /**
+     * Feeds {@code socket} from {@code key} of {@code fanout} until the socket closes ({@link #stop}).
+     * A socket opened with {@code ?batch=true} gets the items that arrive together as one message
+     * {@code {"type":"batch","messages":[...]}}: far fewer frames for a busy stream (the dashboard
+     * does this); otherwise one message per item.
+     */
     public static <K, T> void start(WebSocketConnection socket, Fanout<K, T> fanout, K key,
-            Predicate<T> replayed, String type, Function<T, Object> view, int maxPending) {
-        SocketFeed<T> feed = new SocketFeed<>(socket, type, view, maxPending);
+            Predicate<T> replayed, Messages<T> messages, int maxPending) {
+        boolean batched;
+        try {
+            batched = SocketLimits.queryFlag(socket, "batch");
+        } catch (IllegalArgumentException e) {
+            SocketLimits.reject(socket, e.getMessage());
+            return;
+        }
+        SocketFeed<T> feed = new SocketFeed<>(socket, messages, batched, maxPending);
         socket.userData().put(LEAVE, fanout.join(key, replayed, feed));
     }
 
@@ -60,16 +118,36 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
     }
 
     @Override
-    public void item(T item) {
-        if (pending.get() >= maxPending) {
-            skipped.incrementAndGet();
+    public void items(Fanout.Batch<T> batch) {
+        if (oneMessagePerBatch) {
+            if (pending.get() >= maxPending) {
+                skip(batch.items().size());
+            } else {
+                writeSkippedNotice();
+                write(batch.shared(messages.asOneMessage));
+            }
             return;
         }
+        for (String text : batch.shared(messages)) {
+            if (pending.get() >= maxPending) {
+                skip(1);
+                continue;
+            }
+            writeSkippedNotice();
+            write(text);
+        }
+    }
+
+    private void skip(int items) {
+        skipped.addAndGet(items);
+        SKIPPED.increment(items);
+    }
+
+    private void writeSkippedNotice() {
         long lost = skipped.getAndSet(0);
         if (lost > 0) {
             write(message("skipped", Map.of("count", lost)));
         }
-        write(typed(type, view.apply(item)));
     }
 
     @Override
@@ -104,11 +182,16 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
         return message.toString();
     }
 
+    /** No isOpen() check: it takes the connection's lock on every line; a closed socket's write just fails. */
     private void write(String text) {
-        if (!socket.isOpen()) {
-            return;
-        }
         pending.incrementAndGet();
-        socket.sendText(text).subscribe().with(v -> pending.decrementAndGet(), e -> pending.decrementAndGet());
+        socket.sendText(text).subscribe().with(v -> written(), e -> pending.decrementAndGet());
+    }
+
+    /** A reader that has caught up hears what it missed at once, not only with the next item (a quiet stream has none). */
+    private void written() {
+        if (pending.decrementAndGet() == 0 && skipped.get() > 0) {
+            writeSkippedNotice();
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.bkg.gateway.ws;
 
 import dev.bkg.gateway.stream.PluginStreams;
 import dev.bkg.gateway.stream.SocketFeed;
+import dev.bkg.gateway.stream.SocketLimits;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.WebSocket;
@@ -23,8 +24,8 @@ public class AllPluginsStatusSocket {
     @OnOpen
     @NonBlocking
     void open(WebSocketConnection socket) {
-        SocketFeed.start(socket, streams.statuses(), PluginStreams.ALL_PLUGINS, event -> true, "status",
-                StatusChange::of, limits.maxPendingMessages());
+        SocketFeed.start(socket, streams.statuses(), PluginStreams.ALL_PLUGINS, event -> true, StatusChange.MESSAGES,
+                limits.maxPendingMessages());
     }
 
     @OnClose

@@ -3,6 +3,8 @@ package dev.bkg.gateway.ws;
 import dev.bkg.gateway.api.PluginViews;
 import dev.bkg.gateway.stream.PluginStreams;
 import dev.bkg.gateway.stream.SocketFeed;
+import dev.bkg.gateway.stream.SocketLimits;
+import dev.bkg.proto.pluginmanager.v1.LogLine;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.WebSocket;
@@ -16,6 +18,8 @@ import io.smallrye.common.annotation.NonBlocking;
  */
 @WebSocket(path = "/ws/plugins/{id}/logs")
 public class PluginLogsSocket {
+
+    private static final SocketFeed.Messages<LogLine> MESSAGES = SocketFeed.messages("log", PluginViews.Line::of);
 
     private final PluginStreams streams;
     private final SocketLimits limits;
@@ -37,7 +41,7 @@ public class PluginLogsSocket {
         }
         long afterSeq = after == null ? -1 : after;
         SocketFeed.start(socket, streams.logs(), socket.pathParam("id"), line -> line.getSeq() > afterSeq,
-                "log", PluginViews.Line::of, limits.maxPendingMessages());
+                MESSAGES, limits.maxPendingMessages());
     }
 
     @OnClose

@@ -2,6 +2,7 @@ package dev.bkg.gateway.ws;
 
 import dev.bkg.gateway.stream.PluginStreams;
 import dev.bkg.gateway.stream.SocketFeed;
+import dev.bkg.gateway.stream.SocketLimits;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.WebSocket;
@@ -26,8 +27,8 @@ public class PluginStatusSocket {
     @OnOpen
     @NonBlocking
     void open(WebSocketConnection socket) {
-        SocketFeed.start(socket, streams.statuses(), socket.pathParam("id"), event -> true, "status",
-                StatusChange::of, limits.maxPendingMessages());
+        SocketFeed.start(socket, streams.statuses(), socket.pathParam("id"), event -> true, StatusChange.MESSAGES,
+                limits.maxPendingMessages());
     }
 
     @OnClose

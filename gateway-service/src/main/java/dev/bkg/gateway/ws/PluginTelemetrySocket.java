@@ -4,6 +4,7 @@ import java.util.Map;
 
 import dev.bkg.gateway.grpc.PluginManagerClient;
 import dev.bkg.gateway.stream.SocketFeed;
+import dev.bkg.gateway.stream.SocketLimits;
 import dev.bkg.gateway.stream.TelemetryStreams;
 import dev.bkg.proto.pluginmanager.v1.GetPluginRequest;
 import dev.bkg.proto.telemetry.v1.Sample;
@@ -34,6 +35,8 @@ public class PluginTelemetrySocket {
         this.limits = limits;
     }
 
+    private static final SocketFeed.Messages<Sample> MESSAGES = SocketFeed.messages("sample", SampleView::of);
+
     public record SampleView(String metric, double value, long t, Map<String, String> labels) {
         static SampleView of(Sample s) {
             return new SampleView(s.getMetric(), s.getValue(), s.getTimestampEpochMs(), s.getLabelsMap());
@@ -47,7 +50,7 @@ public class PluginTelemetrySocket {
         manager.forward(s -> s.getPlugin(GetPluginRequest.newBuilder().setPluginId(id).build())).subscribe().with(
                 known -> {
                     if (socket.isOpen()) {
-                        SocketFeed.start(socket, streams.live(), id, sample -> true, "sample", SampleView::of,
+                        SocketFeed.start(socket, streams.live(), id, sample -> true, MESSAGES,
                                 limits.maxPendingMessages());
                     }
                     if (!socket.isOpen()) {
