@@ -110,6 +110,9 @@ public class Backends implements QuarkusTestResourceLifecycleManager {
                     clients.put("quarkus.grpc.clients." + client + ".host", "127.0.0.1");
                     clients.put("quarkus.grpc.clients." + client + ".test-port", String.valueOf(service.port));
                 });
+        // no face-service here (FaceBackends has one): its routes answer 503, as with face-service down
+        clients.put("quarkus.grpc.clients.face.host", "127.0.0.1");
+        clients.put("quarkus.grpc.clients.face.test-port", String.valueOf(ServiceProcess.freePort()));
         clients.put("quarkus.grpc.clients.candle.host", "127.0.0.1");
         clients.put("quarkus.grpc.clients.candle.test-port", String.valueOf(candlePort));
         return clients;

@@ -1,5 +1,6 @@
 package dev.bkg.gateway.api;
 
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirements;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -48,6 +49,7 @@ public class AuthResource {
     @POST
     @Path("/login")
     @PublicRoute
+    @SecurityRequirements
     public Uni<LoginReply> login(LoginBody body, RoutingContext http) {
         if (body == null || blank(body.username()) || body.password() == null || body.password().isEmpty()) {
             throw ProblemException.badRequest("username and password are required");

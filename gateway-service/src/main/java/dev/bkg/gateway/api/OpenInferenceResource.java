@@ -1,5 +1,6 @@
 package dev.bkg.gateway.api;
 
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirements;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -64,6 +65,7 @@ public class OpenInferenceResource {
     @GET
     @Path("/health/live")
     @PublicRoute
+    @SecurityRequirements
     public ObjectNode live() {
         return json.createObjectNode().put("live", true);
     }
@@ -72,6 +74,7 @@ public class OpenInferenceResource {
     @GET
     @Path("/health/ready")
     @PublicRoute
+    @SecurityRequirements
     public Uni<ObjectNode> ready() {
         return inference.candle(s -> s.listLoaded(ListLoadedRequest.getDefaultInstance()))
                 .map(reply -> json.createObjectNode().put("ready", true));

@@ -38,6 +38,10 @@ public class ProblemException extends RuntimeException {
         return status;
     }
 
+    public String title() {
+        return title;
+    }
+
     public static ProblemException badRequest(String detail) {
         return new ProblemException(400, "Bad Request", detail);
     }

@@ -34,7 +34,7 @@ public record TimeRange(long fromMs, long toMs, long stepMs) {
         if (value.startsWith("-")) {
             return nowMs - duration(name, value.substring(1));
         }
-        if (value.chars().allMatch(Character::isDigit) && value.length() <= 15) {
+        if (!value.isEmpty() && value.chars().allMatch(Character::isDigit) && value.length() <= 15) {
             return Long.parseLong(value);
         }
         try {

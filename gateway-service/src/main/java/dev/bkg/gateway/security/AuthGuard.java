@@ -36,7 +36,7 @@ public class AuthGuard {
     @ServerRequestFilter
     public Uni<Response> guard(ContainerRequestContext request, ResourceInfo route, RoutingContext http) {
         String path = request.getUriInfo().getPath();
-        if (!(path.startsWith("/api/") || path.startsWith("/v1/") || path.startsWith("/v2/"))) {
+        if (!(path.startsWith("/api/") || path.startsWith("/v1/") || path.startsWith("/v2/") || path.equals("/v2"))) {
             return Uni.createFrom().nullItem();
         }
         Method method = route.getResourceMethod();
