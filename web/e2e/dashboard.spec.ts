@@ -42,6 +42,7 @@ test('signs in; a wrong password shows the problem the gateway answered', async 
   await expect(row('plugins-table', 'data-plugin', 'apikeys').getByTestId('status-badge')).toHaveText('RUNNING');
   await expect(row('plugins-table', 'data-plugin', 'brainml').getByTestId('status-badge')).toHaveText('STOPPED');
   await expect(row('services-table', 'data-service', 'gateway-service').getByTestId('status-badge')).toHaveText('up');
+  await expect(page.getByTestId('mesh-state')).toContainText('Mesh READY'); // as ./bkg status says
   await shot('overview');
 });
 

@@ -27,7 +27,8 @@ export interface Sample { metric: string; value: number; t: number; labels?: Rec
 
 export interface SourceView { name: string; kind: string; up: boolean; lastSeen: number | null; figures: Record<string, number>; }
 export interface PluginFigures { id: string; state: string; available: boolean; up: boolean; lastSeen: number | null; figures: Record<string, number>; }
-export interface MeshOverview { telemetryAvailable: boolean; telemetryDetail: string; services: SourceView[]; plugins: PluginFigures[]; }
+/** state: READY when every core service and autostart plugin is, else DEGRADED naming them in notReady (as ./bkg status). */
+export interface MeshOverview { state: 'READY' | 'DEGRADED'; notReady: string[]; telemetryAvailable: boolean; telemetryDetail: string; services: SourceView[]; plugins: PluginFigures[]; }
 
 export interface ModelFile { name: string; sizeBytes: number; sha256: string; }
 export interface Model {

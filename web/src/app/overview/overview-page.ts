@@ -22,6 +22,11 @@ const REFRESH_MS = 5000;
     <h1>Overview</h1>
     <bkg-error-alert [problem]="problem()" (dismissed)="problem.set(null)" />
     @if (overview(); as o) {
+      <p class="row" data-testid="mesh-state">
+        <bkg-status-badge [state]="o.state === 'READY' ? 'up' : 'down'" />
+        <strong>Mesh {{ o.state }}</strong>
+        @if (o.notReady.length) { <span class="muted">not ready: {{ o.notReady.join(', ') }}</span> }
+      </p>
       @if (!o.telemetryAvailable) { <p class="muted">Figures unavailable: {{ o.telemetryDetail }}</p> }
     } @else if (!problem()) { <bkg-spinner /> }
 

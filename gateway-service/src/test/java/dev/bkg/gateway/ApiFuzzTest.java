@@ -379,11 +379,30 @@ class ApiFuzzTest {
                 }).get(15, TimeUnit.SECONDS);
         socket.sendBinary(ByteBuffer.wrap(new byte[] { 0, 1, (byte) 0xff }), true).get(10, TimeUnit.SECONDS);
         socket.sendText("{\"type\":\"hello\"}", true).get(10, TimeUnit.SECONDS);
-        // not sent: a frame over the server's 64 KiB limit, which closes the socket with 1011 rather than 1009 (known)
         Integer code = closed.completeOnTimeout(-1, 3, TimeUnit.SECONDS).get();
         if (code != -1) {
             failures.add("WS frames the server never asked for closed the socket with " + code);
         }
+        // a frame over the server's limit: closed as the client's fault (1009), not as a server error (1011)
+        CompletableFuture<Integer> hugeClosed = new CompletableFuture<>();
+        WebSocket huge = http.newWebSocketBuilder().subprotocols("bkg.v1", "bkg.bearer." + key)
+                .buildAsync(URI.create(ws + "/ws/plugins/status"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket s, int code, String reason) {
+                        hugeClosed.complete(code);
+                        return null;
+                    }
+                }).get(15, TimeUnit.SECONDS);
+        try {
+            huge.sendText("h".repeat(2 << 20), true).get(10, TimeUnit.SECONDS);
+        } catch (Exception cut) {
+            // the server may close before the frame is through
+        }
+        int hugeCode = hugeClosed.completeOnTimeout(-1, 10, TimeUnit.SECONDS).get();
+        if (hugeCode != 1009) {
+            failures.add("WS a 2 MiB frame closed the socket with " + hugeCode + ", not 1009");
+        }
+        huge.abort();
         socket.abort();
         return failures;
     }

@@ -179,6 +179,18 @@ class TelemetryTest {
         assertEquals("RUNNING", overview.get("plugins.find { it.id == 'burner' }.state"));
         assertEquals("STOPPED", overview.get("plugins.find { it.id == 'repoagent' }.state"));
         assertTrue(overview.getFloat("plugins.find { it.id == 'burner' }.figures.rss_bytes") > 1_000_000);
+        // the truth ./bkg status tells: READY (no autostart plugins here), DEGRADED naming a service that is gone
+        assertEquals("READY", overview.get("state"), overview.prettify());
+        assertEquals(List.of(), overview.getList("notReady"));
+        backends.telemetry().kill();
+        try {
+            JsonPath degraded = given().auth().oauth2(admin).when().get("/api/telemetry").then().statusCode(200).extract().jsonPath();
+            assertEquals("DEGRADED", degraded.get("state"));
+            assertEquals(List.of("telemetry-service"), degraded.getList("notReady"));
+            assertEquals(false, degraded.get("telemetryAvailable"));
+        } finally {
+            backends.telemetry().start();
+        }
     }
 
     @Test

@@ -159,7 +159,7 @@ class LauncherIT {
     }
 
     @Test
-    void killedServicesComeBackByThemselvesAndStatusTellsTheTruth() throws Exception {
+    void killedServicesComeBackByThemselvesUnderLoadAndStatusTellsTheTruth() throws Exception {
         mesh.useFreePorts();
         MeshUnderTest.Result up = mesh.bkg(UP_TIMEOUT, "up", "--detach");
         assertEquals(0, up.exit(), up.output());
@@ -169,43 +169,122 @@ class LauncherIT {
         String token = JSON.readTree(post(http, gateway + "/api/auth/login", null,
                 "{\"username\":\"admin\",\"password\":\"" + password + "\"}").body()).get("token").asText();
         HttpResponse<String> created = post(http, gateway + "/api/auth/keys", token,
-                "{\"name\":\"made-before-the-kills\",\"scopes\":[\"inference\"]}");
+                "{\"name\":\"made-before-the-kills\",\"scopes\":[\"admin\"],\"rateLimitPerMinute\":1000000}");
         assertEquals(201, created.statusCode(), created.body());
         String key = JSON.readTree(created.body()).get("key").asText();
 
-        // kill -9 each core service in turn, the plugin manager last: each comes back by itself
-        for (String name : List.of("model-service", "telemetry-service", "gateway-service", "plugin-manager-service")) {
-            long pid = Long.parseLong(runState().getProperty(name + ".pid"));
-            killHard(pid);
-            MeshUnderTest.Result degraded = mesh.bkg(Duration.ofSeconds(60), "status");
-            assertEquals(1, degraded.exit(), degraded.output());
-            assertTrue(degraded.output().lines().findFirst().orElse("").contains("DEGRADED"), degraded.output());
-            long seconds = awaitReady();
-            System.out.printf("LauncherIT: %s killed with SIGKILL, the mesh READY again in %d s%n", name, seconds);
-            assertTrue(Long.parseLong(runState().getProperty(name + ".pid")) != pid);
-            assertEquals("1", runState().getProperty(name + ".restarts"));
-            assertEquals("137", runState().getProperty(name + ".last-exit"));
-        }
-        // the new plugin manager replaced the plugins the dead one left, and supervises them: kill one
-        ServiceSpec auth = ServiceSpec.MESH.stream().filter(s -> s.name().equals("auth-service")).findFirst().orElseThrow();
-        long pluginManager = Long.parseLong(runState().getProperty("plugin-manager-service.pid"));
-        killHard(pluginPid(pluginManager, auth));
-        System.out.printf("LauncherIT: auth-service (plugin apikeys) killed, the mesh READY again in %d s%n", awaitReady());
-        // and the database: the launcher starts it again over its data
-        killHard(Long.parseLong(runState().getProperty("postgres.pid")));
-        System.out.printf("LauncherIT: PostgreSQL killed, the mesh READY again in %d s%n", awaitReady());
-        assertEquals("1", runState().getProperty("postgres.restarts"));
+        // what must survive every kill: a user, a plugin config, brainml documents (and the key, the model catalog)
+        assertEquals(201, post(http, gateway + "/api/auth/users", token,
+                "{\"username\":\"kept\",\"password\":\"kept-password-1\"}").statusCode());
+        assertEquals(200, post(http, gateway + "/api/plugins/repoagent/config", token, "{\"maxBodyBytes\":2048}").statusCode());
+        assertEquals(200, post(http, gateway + "/api/plugins/brainml/start?wait=true", token, "{}").statusCode());
+        assertEquals(201, post(http, gateway + "/api/brainml/collections", token, "{\"name\":\"kept\"}").statusCode());
+        HttpResponse<String> indexed = post(http, gateway + "/api/brainml/collections/kept/documents", token,
+                "{\"documents\":[{\"id\":\"1\",\"text\":\"heavy rain tonight\"},{\"id\":\"2\",\"text\":\"sunny tomorrow\"}]}");
+        assertTrue(indexed.statusCode() < 300, indexed.body());
+        Map<String, String> before = committed(http, gateway, key);
 
-        // nothing committed was lost: the key made before every kill still works
-        HttpResponse<String> me = http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/auth/me"))
-                .header("x-api-key", key).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, me.statusCode(), me.body());
+        List<SteadyLoad.Route> routes = List.of(
+                new SteadyLoad.Route("plugin-manager-service", "/api/plugins", null),
+                new SteadyLoad.Route("model-service", "/api/models", null),
+                new SteadyLoad.Route("telemetry-service", "/api/telemetry", null),
+                new SteadyLoad.Route("auth-service", "/api/auth/keys", null),
+                new SteadyLoad.Route("inference-service", "/v1/embeddings", "{\"input\":\"steady\",\"model\":\"all-minilm-l6-v2\"}"),
+                new SteadyLoad.Route("face-service", "/api/face/subjects", null),
+                new SteadyLoad.Route("brainml", "/api/brainml/collections/kept", null));
+        try (SteadyLoad load = new SteadyLoad(gateway, key, routes, 2)) {
+            // kill -9 each core service in turn, the plugin manager last: each comes back by itself
+            for (String name : List.of("model-service", "telemetry-service", "gateway-service", "plugin-manager-service")) {
+                long pid = Long.parseLong(runState().getProperty(name + ".pid"));
+                killHard(pid);
+                MeshUnderTest.Result degraded = mesh.bkg(Duration.ofSeconds(60), "status");
+                assertEquals(1, degraded.exit(), degraded.output());
+                assertTrue(degraded.output().lines().findFirst().orElse("").contains("DEGRADED"), degraded.output());
+                long seconds = awaitReady();
+                System.out.printf("LauncherIT: %s killed with SIGKILL, the mesh READY again in %d s%n", name, seconds);
+                assertTrue(Long.parseLong(runState().getProperty(name + ".pid")) != pid);
+                assertEquals("1", runState().getProperty(name + ".restarts"));
+                assertEquals("137", runState().getProperty(name + ".last-exit"));
+            }
+            // the new plugin manager replaced the plugins the dead one left, and supervises them: kill each
+            for (String plugin : List.of("apikeys", "llmserver", "rustyface", "brainml")) {
+                long pid = pluginPid(http, gateway, key, plugin);
+                killHard(pid);
+                long started = System.nanoTime();
+                awaitRunningAgain(http, gateway, key, plugin, pid);
+                long seconds = Math.max(awaitReady(), Duration.ofNanos(System.nanoTime() - started).toSeconds());
+                System.out.printf("LauncherIT: plugin %s killed with SIGKILL, running and the mesh READY again in %d s%n",
+                        plugin, seconds);
+            }
+            // and the database: the launcher starts it again over its data
+            killHard(Long.parseLong(runState().getProperty("postgres.pid")));
+            System.out.printf("LauncherIT: PostgreSQL killed, the mesh READY again in %d s%n", awaitReady());
+            assertEquals("1", runState().getProperty("postgres.restarts"));
+            load.close();
+            System.out.println("LauncherIT: what the steady load saw: " + load.outcomes());
+            assertEquals(List.of(), load.violations(), "only answers, 503s with Retry-After, or a refused connection");
+            assertTrue(load.outcomes().keySet().stream().anyMatch(k -> k.endsWith(" 503")),
+                    "a service gone answers 503: " + load.outcomes());
+        }
+
+        // nothing committed was lost
+        assertEquals(before, committed(http, gateway, key));
         MeshUnderTest.Result status = mesh.bkg(Duration.ofSeconds(60), "status");
         assertEquals(0, status.exit(), status.output());
         assertTrue(status.output().startsWith("bkg mesh: READY"), status.output());
 
         assertEquals(0, mesh.bkg(Duration.ofSeconds(120), "down").exit());
         assertEquals(List.of(), mesh.processes());
+    }
+
+    /** What the fault test checks survives: users, keys, the model catalog, a plugin config, brainml documents. */
+    private static Map<String, String> committed(HttpClient http, String gateway, String key) throws Exception {
+        Map<String, String> state = new java.util.LinkedHashMap<>();
+        state.put("users", names(get(http, gateway + "/api/auth/users", key), "username"));
+        state.put("keys", names(get(http, gateway + "/api/auth/keys", key), "name"));
+        state.put("models", names(get(http, gateway + "/api/models", key), "id"));
+        state.put("repoagent config", JSON.readTree(get(http, gateway + "/api/plugins/repoagent/config", key))
+                .path("config").toString());
+        state.put("brainml documents", JSON.readTree(get(http, gateway + "/api/brainml/collections/kept", key))
+                .path("documents").asText());
+        return state;
+    }
+
+    /** The sorted values of one field over every object in a JSON answer (wherever the list sits in it). */
+    private static String names(String json, String field) throws Exception {
+        return new java.util.TreeSet<>(JSON.readTree(json).findValuesAsText(field)).toString();
+    }
+
+    private static String get(HttpClient http, String url, String key) throws Exception {
+        HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(url)).header("x-api-key", key)
+                .timeout(Duration.ofSeconds(60)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), url + " " + answer.body());
+        return answer.body();
+    }
+
+    private static long pluginPid(HttpClient http, String gateway, String key, String plugin) throws Exception {
+        JsonNode status = JSON.readTree(get(http, gateway + "/api/plugins/" + plugin + "/status", key));
+        assertEquals("RUNNING", status.path("state").asText(), plugin + ": " + status);
+        return status.path("pid").asLong();
+    }
+
+    /** Waits until the plugin manager reports the plugin RUNNING with a new process (its crash backoff included). */
+    private static void awaitRunningAgain(HttpClient http, String gateway, String key, String plugin, long oldPid)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(gateway + "/api/plugins/" + plugin + "/status"))
+                    .header("x-api-key", key).timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (answer.statusCode() == 200) {
+                status = JSON.readTree(answer.body());
+                if ("RUNNING".equals(status.path("state").asText()) && status.path("pid").asLong() != oldPid) {
+                    return;
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError(plugin + " not RUNNING again within 90 s: " + status);
     }
 
     /** SIGKILL, and wait until the process is gone. */

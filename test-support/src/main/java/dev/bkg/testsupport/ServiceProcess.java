@@ -99,13 +99,29 @@ public final class ServiceProcess {
         }
     }
 
-    public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    /**
+     * A free port below Linux's ephemeral range (32768–60999): a port handed out now and bound only
+     * later (a plugin's, when a test starts it) is then never taken meanwhile as the local port of
+     * some outgoing connection, which a port from {@code new ServerSocket(0)} can be (the plugin then
+     * fails to bind). Never the same port twice in one JVM.
+     */
+    public static synchronized int freePort() {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket(port)) {
+                HANDED_OUT.add(port);
+                return socket.getLocalPort();
+            } catch (IOException taken) {
+                // in use: try another
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port in 20000–31999"));
     }
+
+    private static final java.util.Set<Integer> HANDED_OUT = new java.util.HashSet<>();
 
     private static void sleep(long millis) {
         try {

@@ -1,5 +1,10 @@
 package dev.bkg.gateway.api;
 
+import java.util.Collections;
+import dev.bkg.gateway.grpc.CorePeersReadiness;
+import org.eclipse.microprofile.health.Readiness;
+import dev.bkg.proto.pluginmanager.v1.PluginState;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,7 +43,8 @@ import io.smallrye.mutiny.Uni;
  * Telemetry for people and charts: {@code GET /api/plugins/{id}/telemetry} and
  * {@code GET /api/telemetry/sources/{source}} (series of one plugin or service, JSON a chart takes
  * as is), and {@code GET /api/telemetry} (the mesh at a glance: every service and plugin, up or
- * down, key figures — the plugins' states still answer while telemetry-service is down).
+ * down, key figures, READY or DEGRADED naming what is not ready — the plugins' states still answer
+ * while telemetry-service is down).
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
@@ -53,10 +59,12 @@ public class TelemetryResource {
 
     private final TelemetryClient telemetry;
     private final PluginManagerClient manager;
+    private final CorePeersReadiness peers;
 
-    TelemetryResource(TelemetryClient telemetry, PluginManagerClient manager) {
+    TelemetryResource(TelemetryClient telemetry, PluginManagerClient manager, @Readiness CorePeersReadiness peers) {
         this.telemetry = telemetry;
         this.manager = manager;
+        this.peers = peers;
     }
 
     public record PointView(long t, double value, double min, double max, long count) {
@@ -162,9 +170,18 @@ public class TelemetryResource {
             Map<String, Double> figures) {
     }
 
-    public record MeshOverview(boolean telemetryAvailable, String telemetryDetail, List<SourceView> services,
-            List<PluginView> plugins) {
+    /**
+     * {@code state} READY when every core service answers the gateway's health checks and every
+     * autostart plugin runs, else DEGRADED with {@code notReady} naming what is not — what
+     * {@code ./bkg status} says.
+     */
+    public record MeshOverview(String state, List<String> notReady, boolean telemetryAvailable, String telemetryDetail,
+            List<SourceView> services, List<PluginView> plugins) {
     }
+
+    /** The gateway's gRPC peers (CorePeersReadiness) by the names of their services. */
+    private static final Map<String, String> PEER_SERVICES = Map.of("auth", "auth-service",
+            "pluginmanager", "plugin-manager-service", "model", "model-service", "telemetry", "telemetry-service");
 
     @GET
     @Path("/telemetry")
@@ -172,14 +189,26 @@ public class TelemetryResource {
     public Uni<MeshOverview> overview() {
         Uni<OverviewResponse> figures = telemetry.raw(s -> s.overview(OverviewRequest.getDefaultInstance()))
                 .onFailure().recoverWithNull();
-        Uni<ListPluginsResponse> plugins = manager.call(s -> s.listPlugins(ListPluginsRequest.getDefaultInstance()));
-        return Uni.combine().all().unis(figures, plugins).asTuple().map(both -> {
-            OverviewResponse overview = both.getItem1();
+        // the plugins' states answer while telemetry-service is down; the peers' health while the plugin manager is
+        Uni<ListPluginsResponse> plugins = manager.call(s -> s.listPlugins(ListPluginsRequest.getDefaultInstance()))
+                .onFailure().recoverWithNull();
+        return Uni.combine().all().unis(figures, plugins, peers.call()).asTuple().map(all -> {
+            OverviewResponse overview = all.getItem1();
+            ListPluginsResponse pluginList = all.getItem2() == null ? ListPluginsResponse.getDefaultInstance() : all.getItem2();
+            List<String> notReady = new ArrayList<>();
+            Map<String, Object> peerStates = all.getItem3().getData().orElse(Map.of());
+            PEER_SERVICES.forEach((peer, service) -> {
+                if (!"SERVING".equals(String.valueOf(peerStates.get(peer)))) {
+                    notReady.add(service);
+                }
+            });
+            pluginList.getPluginsList().stream().filter(p -> p.getAutostart() && p.getAvailable()
+                    && p.getStatus().getState() != PluginState.RUNNING).forEach(p -> notReady.add("plugin " + p.getId()));
             Map<String, SourceOverview> bySource = new LinkedHashMap<>();
             if (overview != null) {
                 overview.getSourcesList().forEach(s -> bySource.put(s.getSource(), s));
             }
-            List<PluginView> pluginViews = both.getItem2().getPluginsList().stream().map(p -> {
+            List<PluginView> pluginViews = pluginList.getPluginsList().stream().map(p -> {
                 SourceOverview seen = bySource.get(p.getId());
                 String state = p.getStatus().getState().name();
                 return new PluginView(p.getId(), state, p.getAvailable(), "RUNNING".equals(state),
@@ -191,8 +220,9 @@ public class TelemetryResource {
             bySource.values().stream().filter(s -> !pluginIds.contains(s.getSource())).forEach(s -> services.put(
                     s.getSource(), new SourceView(s.getSource(), s.getKind(), s.getUp(), s.getLastSeenEpochMs(),
                             s.getFiguresMap())));
-            return new MeshOverview(overview != null, overview != null ? "" : "telemetry-service is unreachable",
-                    List.copyOf(services.values()), pluginViews);
+            Collections.sort(notReady);
+            return new MeshOverview(notReady.isEmpty() ? "READY" : "DEGRADED", notReady, overview != null,
+                    overview != null ? "" : "telemetry-service is unreachable", List.copyOf(services.values()), pluginViews);
         });
     }
 }

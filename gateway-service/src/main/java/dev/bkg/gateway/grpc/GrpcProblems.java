@@ -24,6 +24,15 @@ public final class GrpcProblems {
                 .transform(e -> toProblem(((StatusRuntimeException) e).getStatus(), service));
     }
 
+    private static final java.util.regex.Pattern TRANSPORT = java.util.regex.Pattern.compile(
+            "(?i)rst_stream|end-of-stream|\\beos\\b|connection|closed|reset|goaway|stream (was )?(cancelled|reset)");
+
+    /** INTERNAL because the connection broke (a local cause, or the transport's own words), not the peer's answer. */
+    static boolean brokenTransport(Status status) {
+        return status.getCause() != null || status.getDescription() == null
+                || TRANSPORT.matcher(status.getDescription()).find();
+    }
+
     public static ProblemException toProblem(Status status, String service) {
         String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
         return switch (status.getCode()) {
@@ -43,6 +52,10 @@ public final class GrpcProblems {
                     ? detail : service + " is not reachable; retry shortly", RETRY_AFTER_SECONDS);
             case DEADLINE_EXCEEDED, CANCELLED -> ProblemException
                     .unavailable(service + " did not answer in time; retry shortly", RETRY_AFTER_SECONDS);
+            // a peer killed mid-call breaks its HTTP/2 stream, which the client reports as INTERNAL
+            case INTERNAL -> brokenTransport(status) ? ProblemException
+                    .unavailable(service + " went away mid-call; retry shortly", RETRY_AFTER_SECONDS)
+                    : new ProblemException(502, "Bad Gateway", service + " failed: INTERNAL: " + detail);
             // UNKNOWN carries a plugin's own failure through the bus: its message, as a bad gateway
             default -> new ProblemException(502, "Bad Gateway", status.getCode() == Status.Code.UNKNOWN ? detail
                     : service + " failed: " + status.getCode());

@@ -33,7 +33,8 @@ public final class SocketFeed<T> implements Fanout.Listener<T> {
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     /** Messages dropped for slow readers, all sockets together (Prometheus bkg_ws_skipped_messages_total). */
-    private static final Counter SKIPPED = Metrics.counter("bkg.ws.skipped.messages");
+    private static final Counter SKIPPED = Counter.builder("bkg.ws.skipped.messages")
+            .description("Messages dropped for WebSocket readers too slow to take them").register(Metrics.globalRegistry);
     private static final UserData.TypedKey<Runnable> LEAVE = new UserData.TypedKey<>("bkg.feed.leave");
 
     /**

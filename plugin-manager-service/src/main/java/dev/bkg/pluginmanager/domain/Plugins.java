@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -73,6 +74,11 @@ public class Plugins {
         this.autostart = autostart;
     }
 
+    /** Whether autostart plugins are started with this plugin manager (false: bkg.plugins.autostart=false). */
+    public boolean autostarts() {
+        return autostart;
+    }
+
     void boot(@Observes StartupEvent event) {
         // the mesh root: plugins/plugins.json lives in it, entrypoints are relative to it
         Path root = workdir.orElse(registry.getParent() == null ? Path.of(".") : registry.getParent().getParent());
@@ -80,7 +86,7 @@ public class Plugins {
         registryErrors.addAll(loaded.errors());
         loaded.errors().forEach(e -> LOG.errorf("plugins.json: %s (this entry is left out)", e));
         Path runDir = home.resolve("run/plugins");
-        Orphans.stopAll(runDir, Duration.ofSeconds(10));
+        Set<String> replaced = Orphans.stopAll(runDir, Duration.ofSeconds(10));
         Map<String, String> baseEnv = new HashMap<>(System.getenv());
         PRIVATE_ENV.forEach(baseEnv::remove);
         for (PluginSpec spec : loaded.plugins()) {
@@ -90,23 +96,25 @@ public class Plugins {
         }
         LOG.infof("%d plugins from %s (%d unavailable, %d rejected)", supervisors.size(), registry,
                 supervisors.values().stream().filter(s -> !s.spec().available()).count(), registryErrors.size());
-        if (autostart) {
+        if (autostart || !replaced.isEmpty()) {
             // configs first (a plugin starts with its stored config); off the event loop, the database may be slow
-            CompletableFuture.runAsync(this::autostart);
+            CompletableFuture.runAsync(() -> startAtBoot(replaced));
         }
     }
 
-    private void autostart() {
+    /** The autostart plugins (unless bkg.plugins.autostart is off) and those an earlier manager left running. */
+    private void startAtBoot(Set<String> replaced) {
         try {
             VertxContextSupport.subscribeAndAwait(configs::load);
         } catch (Throwable e) {
             LOG.warnf("stored plugin configs could not be read (%s): autostarting with defaults", e.getMessage());
         }
         for (PluginSupervisor supervisor : supervisors.values()) {
-            if (supervisor.spec().autostart() && supervisor.spec().available()) {
+            boolean wanted = autostart && supervisor.spec().autostart() || replaced.contains(supervisor.spec().id());
+            if (wanted && supervisor.spec().available()) {
                 supervisor.start();
-            } else if (supervisor.spec().autostart()) {
-                LOG.warnf("plugin %s is marked autostart but is not available: %s", supervisor.spec().id(),
+            } else if (wanted) {
+                LOG.warnf("plugin %s is to start but is not available: %s", supervisor.spec().id(),
                         supervisor.spec().unavailableReason());
             }
         }

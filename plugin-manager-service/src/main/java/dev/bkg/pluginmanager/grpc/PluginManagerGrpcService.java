@@ -42,13 +42,13 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
     @Override
     public Uni<ListPluginsResponse> listPlugins(ListPluginsRequest request) {
         ListPluginsResponse.Builder reply = ListPluginsResponse.newBuilder().addAllRegistryErrors(plugins.registryErrors());
-        plugins.all().forEach(p -> reply.addPlugins(info(p)));
+        plugins.all().forEach(p -> reply.addPlugins(info(p, plugins.autostarts())));
         return Uni.createFrom().item(reply.build());
     }
 
     @Override
     public Uni<GetPluginResponse> getPlugin(GetPluginRequest request) {
-        return plugin(request.getPluginId()).map(p -> GetPluginResponse.newBuilder().setPlugin(info(p)).build());
+        return plugin(request.getPluginId()).map(p -> GetPluginResponse.newBuilder().setPlugin(info(p, plugins.autostarts())).build());
     }
 
     @Override
@@ -214,10 +214,11 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
                 .failure(Status.NOT_FOUND.withDescription("no plugin '" + id + "'").asRuntimeException()));
     }
 
-    static PluginInfo info(PluginSupervisor p) {
+    /** {@code autostarts}: whether this plugin manager starts autostart plugins at all (bkg.plugins.autostart). */
+    static PluginInfo info(PluginSupervisor p, boolean autostarts) {
         PluginSpec s = p.spec();
         return PluginInfo.newBuilder().setId(s.id()).setName(s.id()).setDescription(s.description())
-                .setEntrypoint(s.entrypoint()).setAutostart(s.autostart()).addAllCapabilities(s.capabilities())
+                .setEntrypoint(s.entrypoint()).setAutostart(s.autostart() && autostarts).addAllCapabilities(s.capabilities())
                 .setHealthcheck(Healthcheck.newBuilder().setPath(s.healthPath())
                         .setIntervalSeconds((int) s.healthInterval().toSeconds()))
                 .setPort(s.port()).setTransport(s.transport() == PluginSpec.Transport.GRPC ? Transport.GRPC : Transport.HTTP)
