@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -103,6 +104,26 @@ class ApiFuzzTest {
 
         given().when().get("/q/health/ready").then().statusCode(200);
         assertEquals(before, snapshot(key), "no rejected request changed what the admin can list");
+    }
+
+    /** The fuzzed routes start plugins on demand (candle, brainml): leave them as they were for the next tests. */
+    @AfterEach
+    void stopWhatTheFuzzStarted() {
+        String admin = AuthResourceTest.admin();
+        for (String plugin : given().auth().oauth2(admin).when().get("/api/plugins").then().statusCode(200)
+                .extract().jsonPath().<String>getList("plugins.findAll { it.status.state != 'STOPPED' }.id")) {
+            if (!runningBefore.contains(plugin)) {
+                given().auth().oauth2(admin).when().post("/api/plugins/" + plugin + "/stop?wait=true");
+            }
+        }
+    }
+
+    private List<String> runningBefore = List.of();
+
+    @org.junit.jupiter.api.BeforeEach
+    void notePluginsRunning() {
+        runningBefore = given().auth().oauth2(AuthResourceTest.admin()).when().get("/api/plugins").then().statusCode(200)
+                .extract().jsonPath().getList("plugins.findAll { it.status.state != 'STOPPED' }.id");
     }
 
     /** Every case for every operation of the document. */
