@@ -185,7 +185,8 @@ test('downloads a model from a local server with a moving progress bar, then del
     await expect(bar).toBeVisible();
     const seen = new Set<number>();
     while (await bar.count() > 0 && seen.size < 50) {
-      const done = Number(await bar.getAttribute('data-done').catch(() => null));
+      // the bar may vanish (the download ended) between count() and here: never wait for it
+      const done = Number(await bar.getAttribute('data-done', { timeout: 500 }).catch(() => null));
       if (done > 0 && done < size) {
         seen.add(done);
         if (seen.size === 2) {
