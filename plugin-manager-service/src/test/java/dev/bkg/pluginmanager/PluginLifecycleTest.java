@@ -94,10 +94,14 @@ class PluginLifecycleTest {
         List<Long> delays = new ArrayList<>();
         // BACKOFF lasts 300 ms: a poll can miss it on a busy machine, the status stream cannot
         java.util.concurrent.BlockingQueue<PluginStatus> backoffs = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch subscribed = new java.util.concurrent.CountDownLatch(1);
         io.smallrye.mutiny.subscription.Cancellable watching = streams
                 .streamStatus(StreamStatusRequest.newBuilder().setPluginId("tiny").build())
+                .invoke(event -> subscribed.countDown())
                 .select().where(event -> event.getStatus().getState() == PluginState.BACKOFF)
                 .subscribe().with(event -> backoffs.add(event.getStatus()), failure -> { });
+        // the stream opens with the current status: only then can no BACKOFF slip by unseen
+        assertTrue(subscribed.await(15, TimeUnit.SECONDS), "the status stream answers");
         for (int crash = 1; crash <= 2; crash++) {
             ProcessHandle.of(pid).orElseThrow().destroyForcibly();
             PluginStatus backoff = backoffs.poll(15, TimeUnit.SECONDS);
