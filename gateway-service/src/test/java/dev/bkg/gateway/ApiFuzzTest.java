@@ -30,6 +30,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bkg.proto.inference.v1.ChatMessage;
+import dev.bkg.proto.inference.v1.ChatRequest;
+import dev.bkg.proto.inference.v1.ChatServiceGrpc;
+import dev.bkg.proto.inference.v1.IndexServiceGrpc;
+import dev.bkg.proto.inference.v1.StatsRequest;
+import dev.bkg.proto.model.v1.GetModelRequest;
+import dev.bkg.proto.model.v1.ModelServiceGrpc;
+import dev.bkg.proto.model.v1.ReadModelFileRequest;
 import dev.bkg.proto.pluginmanager.v1.GetPluginRequest;
 import dev.bkg.proto.pluginmanager.v1.PluginManagerGrpc;
 import dev.bkg.proto.pluginmanager.v1.StartPluginRequest;
@@ -450,19 +458,27 @@ class ApiFuzzTest {
         try {
             Metadata headers = new Metadata();
             headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-            var stub = PluginManagerGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                    .withDeadlineAfter(30, TimeUnit.SECONDS);
-            for (String id : List.of("", "../etc", "\u0000", "x".repeat(5_000), "\ud800", "nope")) {
+            var stub = PluginManagerGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+            var models = ModelServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+            var index = IndexServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+            var chat = ChatServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+            for (String id : List.of("", "../etc", "\u0000", "x".repeat(5_000), "x".repeat(100_000), "\ud800", "nope")) {
                 for (var call : List.<java.util.function.Consumer<String>>of(
-                        v -> stub.getPlugin(GetPluginRequest.newBuilder().setPluginId(v).build()),
-                        v -> stub.startPlugin(StartPluginRequest.newBuilder().setPluginId(v).build()))) {
+                        v -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).getPlugin(GetPluginRequest.newBuilder().setPluginId(v).build()),
+                        v -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).startPlugin(StartPluginRequest.newBuilder().setPluginId(v).build()),
+                        v -> models.withDeadlineAfter(30, TimeUnit.SECONDS).getModel(GetModelRequest.newBuilder().setId(v).build()),
+                        v -> models.withDeadlineAfter(30, TimeUnit.SECONDS).readModelFile(ReadModelFileRequest.newBuilder().setModelId("all-minilm-l6-v2")
+                                .setFileName(v).build()).hasNext(),
+                        v -> index.withDeadlineAfter(30, TimeUnit.SECONDS).stats(StatsRequest.newBuilder().setCollection(v).build()),
+                        v -> chat.withDeadlineAfter(30, TimeUnit.SECONDS).chatStream(ChatRequest.newBuilder().setModel(v).addMessages(ChatMessage.newBuilder()
+                                .setRole(v).setContent(v)).build()).hasNext())) {
                     try {
                         call.accept(id);
-                        failures.add("gRPC with plugin id " + shorten(id) + " succeeded");
+                        failures.add("gRPC call with " + shorten(id) + " succeeded");
                     } catch (StatusRuntimeException e) {
                         Status.Code code = e.getStatus().getCode();
                         if (code == Status.Code.UNKNOWN || code == Status.Code.INTERNAL || code == Status.Code.DEADLINE_EXCEEDED) {
-                            failures.add("gRPC with plugin id " + shorten(id) + ": " + e.getStatus());
+                            failures.add("gRPC call with " + shorten(id) + ": " + e.getStatus());
                         }
                     }
                 }

@@ -406,7 +406,7 @@ class LauncherIT {
                 .findFirst().orElseThrow(() -> new AssertionError("the plugin manager runs no " + spec.name())).pid();
     }
 
-    private static HttpResponse<String> post(HttpClient http, String url, String token, String json) throws Exception {
+    static HttpResponse<String> post(HttpClient http, String url, String token, String json) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
                 .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(json));
         if (token != null) {

@@ -6,7 +6,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.smallrye.mutiny.Uni;
 
-/** gRPC statuses from a backend service turned into the problems the REST API answers. */
+/**
+ * gRPC statuses from a backend service turned into the problems the REST API answers, and problems
+ * turned back into statuses for the public gRPC API.
+ */
 public final class GrpcProblems {
 
     public static final int RETRY_AFTER_SECONDS = 5;
@@ -34,6 +37,12 @@ public final class GrpcProblems {
     }
 
     public static ProblemException toProblem(Status status, String service) {
+        ProblemException problem = problemOf(status, service);
+        problem.initCause(status.asRuntimeException()); // the backend's own code, for the public gRPC API
+        return problem;
+    }
+
+    private static ProblemException problemOf(Status status, String service) {
         String detail = status.getDescription() == null ? status.getCode().name() : status.getDescription();
         return switch (status.getCode()) {
             case INVALID_ARGUMENT -> ProblemException.badRequest(detail);
@@ -60,5 +69,33 @@ public final class GrpcProblems {
             default -> new ProblemException(502, "Bad Gateway", status.getCode() == Status.Code.UNKNOWN ? detail
                     : service + " failed: " + status.getCode());
         };
+    }
+
+    /**
+     * A problem as the public gRPC API answers it: the backend's own code when the problem came from
+     * one (ALREADY_EXISTS stays ALREADY_EXISTS), UNAVAILABLE whenever it should be retried, else the
+     * code for the HTTP status.
+     */
+    public static Status toStatus(ProblemException problem) {
+        Status.Code code;
+        if (problem.status() == 503) {
+            code = Status.Code.UNAVAILABLE;
+        } else if (problem.getCause() instanceof StatusRuntimeException backend) {
+            code = backend.getStatus().getCode();
+        } else {
+            code = switch (problem.status()) {
+                case 400, 422 -> Status.Code.INVALID_ARGUMENT;
+                case 401 -> Status.Code.UNAUTHENTICATED;
+                case 403 -> Status.Code.PERMISSION_DENIED;
+                case 404 -> Status.Code.NOT_FOUND;
+                case 409 -> Status.Code.FAILED_PRECONDITION;
+                case 413 -> Status.Code.OUT_OF_RANGE;
+                case 429 -> Status.Code.RESOURCE_EXHAUSTED;
+                case 501 -> Status.Code.UNIMPLEMENTED;
+                case 504 -> Status.Code.DEADLINE_EXCEEDED;
+                default -> problem.status() < 500 ? Status.Code.INVALID_ARGUMENT : Status.Code.INTERNAL;
+            };
+        }
+        return Status.fromCode(code).withDescription(problem.getMessage());
     }
 }

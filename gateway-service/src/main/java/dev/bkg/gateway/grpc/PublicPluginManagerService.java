@@ -59,7 +59,7 @@ public class PublicPluginManagerService extends MutinyPluginManagerGrpc.PluginMa
     }
 
     private <T> Uni<T> as(String scope, String method, Function<CallerPrincipal, Uni<T>> call) {
-        return callers.caller(scope, method).flatMap(caller -> call.apply(caller));
+        return callers.call(scope, method, call);
     }
 
     @Override
@@ -129,11 +129,11 @@ public class PublicPluginManagerService extends MutinyPluginManagerGrpc.PluginMa
     /** Forwarded per call (gRPC clients are programs, few and long-lived; the sockets share a stream instead). */
     @Override
     public Multi<LogLine> streamLogs(StreamLogsRequest request) {
-        return callers.caller(READ, "StreamLogs").onItem().transformToMulti(c -> manager.stream(s -> s.streamLogs(request)));
+        return callers.stream(READ, "StreamLogs", c -> manager.stream(s -> s.streamLogs(request)));
     }
 
     @Override
     public Multi<StatusEvent> streamStatus(StreamStatusRequest request) {
-        return callers.caller(READ, "StreamStatus").onItem().transformToMulti(c -> manager.stream(s -> s.streamStatus(request)));
+        return callers.stream(READ, "StreamStatus", c -> manager.stream(s -> s.streamStatus(request)));
     }
 }

@@ -1,8 +1,11 @@
 package dev.bkg.gateway.security;
 
+import java.util.function.Function;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import dev.bkg.gateway.api.ProblemException;
+import dev.bkg.gateway.grpc.GrpcProblems;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -11,12 +14,13 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
  * Authentication of the gateway's public gRPC calls: the interceptor only carries the call's
  * credential ({@code authorization: Bearer <credential>} or {@code x-api-key} metadata) to the
- * service method, which asks {@link #caller} for the principal with the scope it needs before it
+ * service method, which asks {@link #call} for the principal with the scope it needs before it
  * does anything (the check is asynchronous, which a gRPC interceptor cannot wait for). Failures
  * are UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED (rate limit) or UNAVAILABLE.
  */
@@ -43,8 +47,23 @@ public class GrpcCallers implements ServerInterceptor {
         return Contexts.interceptCall(Context.current().withValue(CREDENTIAL, credential), call, headers, next);
     }
 
-    /** The caller of the current call, if it holds {@code scope}; call it at the start of the service method. */
-    public Uni<CallerPrincipal> caller(String scope, String method) {
+
+    /**
+     * A public gRPC method: authenticates the caller for {@code scope}, then runs {@code call};
+     * problems (the caller's or the backend's) reach the client as gRPC statuses, and statuses
+     * forwarded from a backend as they are.
+     */
+    public <T> Uni<T> call(String scope, String method, Function<CallerPrincipal, Uni<T>> call) {
+        return caller(scope, method).flatMap(caller -> call.apply(caller)).onFailure(ProblemException.class).transform(GrpcCallers::asStatus);
+    }
+
+    /** A public server-streaming method, as {@link #call}. */
+    public <T> Multi<T> stream(String scope, String method, Function<CallerPrincipal, Multi<T>> call) {
+        return caller(scope, method).onItem().transformToMulti(caller -> call.apply(caller)).onFailure(ProblemException.class)
+                .transform(GrpcCallers::asStatus);
+    }
+
+    private Uni<CallerPrincipal> caller(String scope, String method) {
         return authenticator.authenticate(CREDENTIAL.get(), scope, "gRPC " + method)
                 .map(caller -> {
                     RateLimiter.Decision decision = limiter.forCaller(caller);
@@ -53,18 +72,10 @@ public class GrpcCallers implements ServerInterceptor {
                                 + " requests a minute reached; retry in " + decision.resetSeconds() + " s").asRuntimeException();
                     }
                     return caller;
-                })
-                .onFailure(ProblemException.class).transform(e -> toStatus((ProblemException) e).asRuntimeException());
+                });
     }
 
-    static Status toStatus(ProblemException problem) {
-        Status status = switch (problem.status()) {
-            case 401 -> Status.UNAUTHENTICATED;
-            case 403 -> Status.PERMISSION_DENIED;
-            case 429 -> Status.RESOURCE_EXHAUSTED;
-            case 503 -> Status.UNAVAILABLE;
-            default -> Status.INTERNAL;
-        };
-        return status.withDescription(problem.getMessage());
+    private static Throwable asStatus(Throwable problem) {
+        return GrpcProblems.toStatus((ProblemException) problem).asRuntimeException();
     }
 }

@@ -24,11 +24,17 @@ public class ModelCatalog {
     }
 
     public Optional<ModelRecord> find(String id) {
-        return Optional.ofNullable(await(() -> ModelRecord.<ModelRecord>findById(id)));
+        return storable(id) ? Optional.ofNullable(await(() -> ModelRecord.<ModelRecord>findById(id))) : Optional.empty();
     }
 
     public Optional<ModelRecord> findByName(String name) {
-        return Optional.ofNullable(await(() -> ModelRecord.<ModelRecord>find("name", name).firstResult()));
+        return storable(name) ? Optional.ofNullable(await(() -> ModelRecord.<ModelRecord>find("name", name).firstResult()))
+                : Optional.empty();
+    }
+
+    /** PostgreSQL text cannot hold NUL: no stored id or name has one, and the query would fail on it. */
+    private static boolean storable(String text) {
+        return text != null && text.indexOf('\0') < 0;
     }
 
     public ModelRecord insert(ModelRecord record) {
@@ -39,6 +45,9 @@ public class ModelCatalog {
 
     /** Changes a model in one transaction; empty when it is gone. */
     public Optional<ModelRecord> update(String id, Consumer<ModelRecord> change) {
+        if (!storable(id)) {
+            return Optional.empty();
+        }
         return Optional.ofNullable(await(() -> Panache.withTransaction(() -> ModelRecord.<ModelRecord>findById(id)
                 .onItem().ifNotNull().invoke(record -> {
                     change.accept(record);
@@ -47,7 +56,7 @@ public class ModelCatalog {
     }
 
     public boolean delete(String id) {
-        return await(() -> Panache.withTransaction(() -> ModelRecord.deleteById(id)));
+        return storable(id) && await(() -> Panache.withTransaction(() -> ModelRecord.deleteById(id)));
     }
 
     private static <T> T await(Supplier<Uni<T>> work) {
