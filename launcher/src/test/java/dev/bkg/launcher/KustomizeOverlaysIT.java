@@ -22,19 +22,26 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 /**
@@ -43,8 +50,8 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
  * field, a typo, lands in a model's additionalProperties and fails here). Then what makes the mesh
  * work: every service present with its image, probes on its health endpoints, its port, resources,
  * its peers' addresses naming Services that exist on those ports, the database credentials where a
- * database is used; production's replicas, autoscalers, disruption budgets and network policies; the
- * GPU overlay's GPUs. No cluster here: this checks the manifests, not a deployment.
+ * database is used; the plugin manager's runtime, registry and rights over the plugin Deployments;
+ * production's replicas, autoscalers, disruption budgets and network policies; the GPU overlay's GPUs. No cluster here: this checks the manifests, not a deployment.
  */
 class KustomizeOverlaysIT {
 
@@ -123,6 +130,8 @@ class KustomizeOverlaysIT {
                 assertEquals(null, gpu, name + " gets no GPU");
             }
         }
+        assertPluginManagerDrivesThePluginDeployments(objects, deployments, services, configMaps);
+
         StatefulSet postgres = byName(objects, StatefulSet.class).get("postgres");
         assertNotNull(postgres, "PostgreSQL as a StatefulSet");
         assertEquals("postgresql://postgres:5432/bkg", configMaps.values().stream()
@@ -142,6 +151,49 @@ class KustomizeOverlaysIT {
         } else {
             assertEquals("NodePort", services.get("gateway-service").getSpec().getType());
         }
+    }
+
+    /**
+     * The plugin manager runs the kubernetes plugin runtime with its registry mounted: every plugin
+     * there is exactly one Deployment labelled with its id, with a Service on the plugin's port, and a
+     * replicas annotation where it starts at 0; its service account may scale, restart and read them.
+     */
+    static void assertPluginManagerDrivesThePluginDeployments(List<HasMetadata> objects, Map<String, Deployment> deployments,
+            Map<String, Service> services, Map<String, ConfigMap> configMaps) throws Exception {
+        PodSpec pod = deployments.get("plugin-manager-service").getSpec().getTemplate().getSpec();
+        Container manager = pod.getContainers().get(0);
+        assertEquals("kubernetes", env(manager, "BKG_PLUGINS_RUNTIME"));
+        assertEquals("plugin-manager", pod.getServiceAccountName());
+        Path registry = Path.of(env(manager, "BKG_PLUGINS_REGISTRY"));
+        String volume = manager.getVolumeMounts().stream().filter(m -> registry.getParent().equals(Path.of(m.getMountPath())))
+                .findFirst().orElseThrow(() -> new AssertionError("nothing mounted at " + registry.getParent())).getName();
+        String configMap = pod.getVolumes().stream().filter(v -> v.getName().equals(volume)).findFirst().orElseThrow()
+                .getConfigMap().getName();
+        String json = configMaps.get(configMap).getData().get(registry.getFileName().toString());
+        assertNotNull(json, "the registry in ConfigMap " + configMap);
+        JsonNode plugins = new ObjectMapper().readTree(json).get("plugins");
+        assertEquals(5, plugins.size(), "apikeys, llmserver, candle, brainml, rustyface");
+        for (JsonNode plugin : plugins) {
+            String id = plugin.get("name").asText();
+            List<Deployment> labelled = deployments.values().stream().filter(d -> d.getMetadata().getLabels() != null
+                    && id.equals(d.getMetadata().getLabels().get("bkg.dev/plugin"))).toList();
+            assertEquals(1, labelled.size(), "one Deployment labelled bkg.dev/plugin=" + id);
+            Deployment deployment = labelled.get(0);
+            Service service = services.get(deployment.getMetadata().getName());
+            assertEquals(plugin.get("port").asInt(), service.getSpec().getPorts().get(0).getPort(), id + "'s Service port");
+            if (deployment.getSpec().getReplicas() == 0) {
+                assertNotNull(deployment.getMetadata().getAnnotations().get("bkg.dev/replicas"), id + " says what start scales to");
+            }
+        }
+        Role role = byName(objects, Role.class).get("plugin-manager");
+        List<String> granted = role.getRules().stream().flatMap(r -> r.getResources().stream()
+                .flatMap(resource -> r.getVerbs().stream().map(verb -> resource + ":" + verb))).toList();
+        assertTrue(granted.containsAll(List.of("deployments:list", "deployments:patch", "deployments/scale:update",
+                "pods:list", "pods/log:get")), "the plugin manager's Role: " + granted);
+        RoleBinding binding = byName(objects, RoleBinding.class).get("plugin-manager");
+        assertEquals("plugin-manager", binding.getRoleRef().getName());
+        assertEquals("plugin-manager", binding.getSubjects().get(0).getName());
+        assertTrue(byName(objects, ServiceAccount.class).containsKey("plugin-manager"));
     }
 
     static String render(String overlay) throws Exception {

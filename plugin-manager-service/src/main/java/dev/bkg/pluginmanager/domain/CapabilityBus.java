@@ -28,7 +28,8 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /**
  * The plugin bus: a capability call goes to a running plugin that declares it, over the plugin
- * contract — gRPC {@code bkg.plugin.v1.Plugin/Invoke} or HTTP {@code POST /invoke/{capability}}.
+ * contract — gRPC {@code bkg.plugin.v1.Plugin/Invoke} or HTTP {@code POST /invoke/{capability}} — at
+ * the address its supervisor gives (loopback locally, the plugin's Service in Kubernetes).
  * Unknown capability: NOT_FOUND; provider not running: UNAVAILABLE naming it; the plugin's own
  * client errors keep their code; a capability the plugin does not implement: UNIMPLEMENTED naming it; any
  * other plugin failure: UNKNOWN with the plugin's message.
@@ -92,20 +93,23 @@ public class CapabilityBus {
             PluginSupervisor first = providers.get(0);
             PluginStatus status = first.status();
             return fail(Status.UNAVAILABLE, "capability '" + capability + "' is provided by plugin '" + first.spec().id()
-                    + "', which is " + status.state() + (first.spec().available() ? "" : " (" + first.spec().unavailableReason() + ")")
+                    + "', which is " + status.state() + (first.available() ? "" : " (" + first.unavailableReason() + ")")
                     + "; start it first");
         }
         long started = System.nanoTime();
         PluginSpec spec = provider.spec();
+        String host = provider.host();
         Uni<String> reply = spec.transport() == PluginSpec.Transport.GRPC
-                ? viaGrpc(spec, capability, payload, requestId, principal)
-                : viaHttp(spec, capability, payload, requestId, principal);
+                ? viaGrpc(spec, host, capability, payload, requestId, principal)
+                : viaHttp(spec, host, capability, payload, requestId, principal);
         return reply.map(json -> new Result(json, spec.id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)));
     }
 
-    private Uni<String> viaGrpc(PluginSpec spec, String capability, String payload, String requestId, String principal) {
-        ManagedChannel channel = channels.computeIfAbsent(spec.id(),
-                id -> ManagedChannelBuilder.forAddress("127.0.0.1", spec.port()).usePlaintext().build());
+    private Uni<String> viaGrpc(PluginSpec spec, String host, String capability, String payload, String requestId,
+            String principal) {
+        // keyed by address too: a Kubernetes plugin's Service may be renamed while the manager runs
+        ManagedChannel channel = channels.computeIfAbsent(spec.id() + "@" + host + ":" + spec.port(),
+                key -> ManagedChannelBuilder.forAddress(host, spec.port()).usePlaintext().build());
         InvokeRequest request = InvokeRequest.newBuilder().setCapability(capability).setPayloadJson(payload)
                 .setRequestId(requestId == null ? "" : requestId).setPrincipal(principal == null ? "" : principal).build();
         return MutinyPluginGrpc.newMutinyStub(channel).withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
@@ -113,8 +117,9 @@ public class CapabilityBus {
                 .onFailure(StatusRuntimeException.class).transform(e -> fromPlugin(spec.id(), capability, Status.fromThrowable(e)));
     }
 
-    private Uni<String> viaHttp(PluginSpec spec, String capability, String payload, String requestId, String principal) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spec.port() + "/invoke/" + capability))
+    private Uni<String> viaHttp(PluginSpec spec, String host, String capability, String payload, String requestId,
+            String principal) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host + ":" + spec.port() + "/invoke/" + capability))
                 .timeout(TIMEOUT).header("content-type", "application/json")
                 .header("x-request-id", requestId == null ? "" : requestId)
                 .header("x-bkg-principal", principal == null ? "" : principal)

@@ -17,7 +17,8 @@ import dev.bkg.telemetryreporter.TelemetryCollector;
  * Each plugin's process figures, sampled from /proc once per report interval over the plugin's
  * whole process group (children included) and reported under the plugin's id: up (1 while
  * RUNNING), restarts, and while its process lives cpu_percent (of one core), rss_bytes, threads,
- * open_files, processes, uptime_seconds. (The Kubernetes runtime will read its pods' metrics instead.)
+ * open_files, processes, uptime_seconds. In the Kubernetes runtime there is no process here: cpu_percent
+ * and rss_bytes (the pods' working set) come from the metrics API when the cluster has one.
  */
 @ApplicationScoped
 public class PluginFigures implements TelemetryCollector {
@@ -34,16 +35,21 @@ public class PluginFigures implements TelemetryCollector {
 
     @Override
     public void collect(long now, List<Sample> out) {
-        List<PluginStatus> statuses = plugins.all().stream().filter(s -> s.spec().available())
-                .map(PluginSupervisor::status).toList();
+        List<PluginSupervisor> available = plugins.all().stream().filter(PluginSupervisor::available).toList();
+        List<PluginStatus> statuses = available.stream().map(PluginSupervisor::status).toList();
         Set<Long> pids = statuses.stream().map(PluginStatus::pid).filter(pid -> pid > 0).collect(Collectors.toSet());
         Map<Long, ProcessFigures> figures = pids.isEmpty() ? Map.of() : ProcessFigures.ofGroups(pids);
         long nanos = System.nanoTime();
         meters.keySet().retainAll(pids);
-        for (PluginStatus status : statuses) {
+        for (int i = 0; i < available.size(); i++) {
+            PluginStatus status = statuses.get(i);
             String id = status.pluginId();
             out.add(TelemetryCollector.sample(id, KIND, "up", status.state() == PluginState.RUNNING ? 1 : 0, now));
             out.add(TelemetryCollector.sample(id, KIND, "restarts", status.restarts(), now));
+            available.get(i).resourceUse().ifPresent(use -> {
+                out.add(TelemetryCollector.sample(id, KIND, "cpu_percent", use.cpuPercent(), now));
+                out.add(TelemetryCollector.sample(id, KIND, "rss_bytes", use.memoryBytes(), now));
+            });
             ProcessFigures process = figures.get(status.pid());
             if (process == null) {
                 continue;

@@ -2,6 +2,9 @@ package dev.bkg.pluginmanager.domain;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +32,7 @@ import io.smallrye.mutiny.subscription.MultiEmitter;
 public final class PluginLog {
 
     private static final Logger LOG = Logger.getLogger(PluginLog.class);
+    static final int MAX_LINE_CHARS = 16 * 1024;
     private static final Pattern LEVEL = Pattern.compile("\\b(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|SEVERE)\\b");
 
     public enum Stream {
@@ -112,6 +116,51 @@ public final class PluginLog {
     public void system(String text) {
         append(Stream.SYSTEM, text);
         flush();
+    }
+
+    /**
+     * Copies a stream (a process's output, a pod's log) into this log line by line on a daemon
+     * thread of its own, until the stream ends or fails; long lines are cut, so a flood stays bounded.
+     */
+    public void copyLines(InputStream stream, Stream kind, String threadName) {
+        Thread reader = new Thread(() -> {
+            try (Reader in = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+                char[] buffer = new char[8192];
+                StringBuilder line = new StringBuilder();
+                boolean cut = false;
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    for (int i = 0; i < n; i++) {
+                        char c = buffer[i];
+                        if (c == '\n') {
+                            append(kind, cut ? line + " …[cut at " + MAX_LINE_CHARS + " chars]" : stripCr(line));
+                            line.setLength(0);
+                            cut = false;
+                        } else if (line.length() < MAX_LINE_CHARS) {
+                            line.append(c);
+                        } else {
+                            cut = true;
+                        }
+                    }
+                    if (!in.ready()) {
+                        flush();
+                    }
+                }
+                if (line.length() > 0) {
+                    append(kind, stripCr(line));
+                }
+            } catch (IOException e) {
+                // the process or the pod is gone
+            }
+            flush();
+        }, threadName);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private static String stripCr(StringBuilder line) {
+        int end = line.length();
+        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
     }
 
     /** Lines after {@code afterSeq} and not older than {@code sinceMs}, oldest first. */

@@ -1,417 +1,51 @@
 package dev.bkg.pluginmanager.domain;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
-
-import org.jboss.logging.Logger;
 
 /**
- * Runs one plugin as a local process and keeps it running: start (spawn, then wait for its health
- * path → RUNNING, or UNHEALTHY after the start timeout), periodic health checks, crash detection
- * with restarts after an exponential backoff (CRASHED after the last allowed one), and stop
- * (SIGTERM to its process group, SIGKILL after the grace period). Every state change is published.
- * All state is guarded by this object's lock, which is never held while waiting (signals are sent
- * without waiting for {@code kill}); readers get an immutable snapshot without it. Timers run on the
- * shared scheduler.
+ * Keeps one plugin running and says how it is: a local process ({@link LocalPluginSupervisor}) or
+ * a Kubernetes Deployment ({@link KubernetesPluginSupervisor}), chosen by {@code bkg.plugins.runtime}.
+ * Every state change is published through {@link StatusEvents}; the API on top is the same for both.
  */
-public final class PluginSupervisor {
+public interface PluginSupervisor {
 
-    private static final Logger LOG = Logger.getLogger(PluginSupervisor.class);
-    /** Consecutive failed health checks before a RUNNING plugin is called UNHEALTHY. */
-    static final int FAILURE_THRESHOLD = 3;
-    /** A plugin RUNNING this long has its crash count forgiven. */
-    static final Duration STABLE_AFTER = Duration.ofSeconds(60);
-    static final int MAX_LINE_CHARS = 16 * 1024;
+    PluginSpec spec();
 
-    private final PluginSpec spec;
-    private final PluginLog log;
-    private final StatusEvents events;
-    private final ScheduledExecutorService scheduler;
-    private final HttpClient http;
-    private final Map<String, String> baseEnvironment;
-    private final Supplier<Map<String, String>> configEnvironment;
-    private final Path pidFile;
+    PluginLog log();
 
-    private PluginState state = PluginState.STOPPED;
-    private long sinceMs = System.currentTimeMillis();
-    private Process process;
-    private int generation;
-    private int restarts;
-    private int lastExitCode;
-    private String message = "";
-    private long nextRestartMs;
-    private long runningSinceMs;
-    private int failedChecks;
-    private ScheduledFuture<?> timer;
-    private ScheduledFuture<?> killTimer;
-    private CompletableFuture<PluginStatus> stopped = new CompletableFuture<>();
-    private CompletableFuture<PluginStatus> settled = new CompletableFuture<>();
-    private volatile PluginStatus current;
+    /** The latest status snapshot, read without waiting for a start, a stop or a check in progress. */
+    PluginStatus status();
 
-    public PluginSupervisor(PluginSpec spec, PluginLog log, StatusEvents events, ScheduledExecutorService scheduler,
-            HttpClient http, Map<String, String> baseEnvironment, Supplier<Map<String, String>> configEnvironment,
-            Path runDir) {
-        this.spec = spec;
-        this.log = log;
-        this.events = events;
-        this.scheduler = scheduler;
-        this.http = http;
-        this.baseEnvironment = baseEnvironment;
-        this.configEnvironment = configEnvironment;
-        this.pidFile = runDir == null ? null : runDir.resolve(spec.id() + ".pid");
-        if (!spec.available()) {
-            message = spec.unavailableReason();
-        }
-        snapshot();
+    /** Starts the plugin unless it is up (idempotent); completes once it is RUNNING, UNHEALTHY or has failed. */
+    CompletableFuture<PluginStatus> start();
+
+    /** Stops the plugin (idempotent); {@code force} skips the grace period where the runtime has one. */
+    CompletableFuture<PluginStatus> stop(boolean force);
+
+    CompletableFuture<PluginStatus> restart();
+
+    /** Where the plugin's port is reached (its port is {@code spec().port()}). */
+    String host();
+
+    /** Whether the plugin can run here at all; when not, {@link #unavailableReason()} says why. */
+    default boolean available() {
+        return spec().available();
     }
 
-    public PluginSpec spec() {
-        return spec;
-    }
-
-    public PluginLog log() {
-        return log;
+    default String unavailableReason() {
+        return spec().unavailableReason();
     }
 
     /**
-     * The latest status, read without the lock: callers on event loops (list, get, the bus) never
-     * wait for a start, a stop or a health check in progress.
+     * CPU and memory measured by the runtime itself (the Kubernetes metrics API); empty where the
+     * figures come from the plugin's processes instead (local) or are not measured.
      */
-    public PluginStatus status() {
-        return current;
+    default Optional<ResourceUse> resourceUse() {
+        return Optional.empty();
     }
 
-    /** Takes a new snapshot of the state; called under the lock after every change. */
-    private PluginStatus snapshot() {
-        current = new PluginStatus(spec.id(), state, process != null && state.processAlive() ? process.pid() : 0, sinceMs,
-                restarts, lastExitCode, message, state == PluginState.BACKOFF ? nextRestartMs : 0);
-        return current;
-    }
-
-    /**
-     * Starts the plugin unless it is already up (idempotent). A manual start forgets earlier crashes.
-     * The future completes once it is RUNNING, UNHEALTHY or has exited.
-     */
-    public synchronized CompletableFuture<PluginStatus> start() {
-        if (!spec.available()) {
-            throw new IllegalStateException("plugin '" + spec.id() + "' is not available: " + spec.unavailableReason());
-        }
-        switch (state) {
-            case STARTING:
-                return settled;
-            case RUNNING:
-            case UNHEALTHY:
-                return CompletableFuture.completedFuture(status());
-            case STOPPING:
-                return stopped.thenCompose(s -> start());
-            default:
-                restarts = 0;
-                cancelTimer();
-                spawn();
-                snapshot();
-                return settled;
-        }
-    }
-
-    /** Stops the plugin (idempotent); {@code force} skips the grace period. Completes once STOPPED. */
-    public synchronized CompletableFuture<PluginStatus> stop(boolean force) {
-        switch (state) {
-            case STOPPED:
-            case CRASHED:
-                return CompletableFuture.completedFuture(status());
-            case BACKOFF:
-                cancelTimer();
-                transition(PluginState.STOPPED, "stopped while waiting to restart");
-                return CompletableFuture.completedFuture(status());
-            case STOPPING:
-                if (force) {
-                    kill();
-                }
-                return stopped;
-            default:
-                cancelTimer();
-                stopped = new CompletableFuture<>();
-                transition(PluginState.STOPPING, force ? "killing" : "stopping (SIGTERM)");
-                log.system(force ? "stopping: SIGKILL" : "stopping: SIGTERM, SIGKILL after " + spec.stopGrace().toMillis() + " ms");
-                if (force) {
-                    kill();
-                } else {
-                    ProcessGroups.signal(process.pid(), "TERM");
-                    killTimer = scheduler.schedule(this::killAfterGrace, spec.stopGrace().toMillis(), TimeUnit.MILLISECONDS);
-                }
-                return stopped;
-        }
-    }
-
-    public CompletableFuture<PluginStatus> restart() {
-        return stop(false).thenCompose(s -> start());
-    }
-
-    private synchronized void killAfterGrace() {
-        if (state == PluginState.STOPPING) {
-            log.system("still running after the grace period: SIGKILL");
-            kill();
-        }
-    }
-
-    private void kill() {
-        if (process != null) {
-            List<ProcessHandle> descendants = process.descendants().toList();
-            ProcessGroups.signal(process.pid(), "KILL");
-            descendants.forEach(ProcessHandle::destroyForcibly); // children that left the group
-        }
-    }
-
-    private void spawn() {
-        List<String> command = new ArrayList<>();
-        if (ProcessGroups.canIsolate()) {
-            command.add(ProcessGroups.SETSID.toString());
-        }
-        command.addAll(spec.command());
-        ProcessBuilder builder = new ProcessBuilder(command).directory(spec.workdir().toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Map<String, String> env = builder.environment();
-        env.clear();
-        env.putAll(baseEnvironment);
-        env.putAll(configEnvironment.get());
-        env.putAll(spec.env());
-        env.put("PORT", String.valueOf(spec.port()));
-        env.put("QUARKUS_HTTP_PORT", String.valueOf(spec.port()));
-        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        env.put("BKG_PLUGIN_ID", spec.id());
-        generation++;
-        int gen = generation;
-        settled = new CompletableFuture<>();
-        failedChecks = 0;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            process = null;
-            log.system("cannot start " + spec.entrypoint() + ": " + e.getMessage());
-            lastExitCode = -1;
-            crashed("cannot start: " + e.getMessage());
-            return;
-        }
-        log.system("started pid " + process.pid() + ": " + String.join(" ", spec.command()));
-        writePidFile(process);
-        transition(PluginState.STARTING, "waiting for " + spec.healthPath() + " on port " + spec.port());
-        pump(process.getInputStream(), PluginLog.Stream.STDOUT, gen);
-        pump(process.getErrorStream(), PluginLog.Stream.STDERR, gen);
-        Process started = process;
-        started.onExit().thenAccept(p -> exited(gen, p));
-        long deadline = System.currentTimeMillis() + spec.startTimeout().toMillis();
-        timer = scheduler.schedule(() -> probeStart(gen, deadline), 200, TimeUnit.MILLISECONDS);
-    }
-
-    private void probeStart(int gen, long deadline) {
-        healthy().thenAccept(ok -> {
-            synchronized (this) {
-                if (gen != generation || state != PluginState.STARTING) {
-                    return;
-                }
-                if (ok) {
-                    runningSinceMs = System.currentTimeMillis();
-                    transition(PluginState.RUNNING, "");
-                    log.system("healthy: RUNNING");
-                    settled.complete(status());
-                    scheduleCheck(gen);
-                } else if (System.currentTimeMillis() > deadline) {
-                    String why = "no healthy answer from " + spec.healthPath() + " within " + spec.startTimeout().toSeconds() + " s";
-                    transition(PluginState.UNHEALTHY, why);
-                    log.system(why + ": UNHEALTHY");
-                    settled.complete(status());
-                    scheduleCheck(gen);
-                } else {
-                    timer = scheduler.schedule(() -> probeStart(gen, deadline), 250, TimeUnit.MILLISECONDS);
-                }
-            }
-        });
-    }
-
-    private void scheduleCheck(int gen) {
-        timer = scheduler.schedule(() -> check(gen), spec.healthInterval().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private void check(int gen) {
-        healthy().thenAccept(ok -> {
-            synchronized (this) {
-                if (gen != generation || (state != PluginState.RUNNING && state != PluginState.UNHEALTHY)) {
-                    return;
-                }
-                if (ok) {
-                    failedChecks = 0;
-                    if (state == PluginState.UNHEALTHY) {
-                        runningSinceMs = System.currentTimeMillis();
-                        transition(PluginState.RUNNING, "");
-                        log.system("health check passes again: RUNNING");
-                    } else if (restarts > 0 && System.currentTimeMillis() - runningSinceMs > STABLE_AFTER.toMillis()) {
-                        restarts = 0;
-                        snapshot();
-                    }
-                } else if (++failedChecks >= FAILURE_THRESHOLD && state == PluginState.RUNNING) {
-                    String why = failedChecks + " health checks of " + spec.healthPath() + " failed";
-                    transition(PluginState.UNHEALTHY, why);
-                    log.system(why + ": UNHEALTHY");
-                }
-                scheduleCheck(gen);
-            }
-        });
-    }
-
-    private CompletableFuture<Boolean> healthy() {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + spec.port() + spec.healthPath()))
-                .timeout(Duration.ofSeconds(2)).GET().build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-                .handle((response, failure) -> failure == null && response.statusCode() / 100 == 2);
-    }
-
-    private synchronized void exited(int gen, Process p) {
-        if (gen != generation) {
-            return;
-        }
-        lastExitCode = p.exitValue();
-        cancelTimer();
-        if (killTimer != null) {
-            killTimer.cancel(false);
-        }
-        deletePidFile();
-        if (ProcessGroups.canIsolate()) {
-            ProcessGroups.killRemains(p.pid()); // a plugin's children never outlive it
-        }
-        log.flush();
-        if (state == PluginState.STOPPING) {
-            log.system("exited with code " + lastExitCode + ": STOPPED");
-            transition(PluginState.STOPPED, "");
-            stopped.complete(status());
-            settled.complete(status());
-            return;
-        }
-        List<String> last = log.lastTexts(5);
-        log.system("exited on its own with code " + lastExitCode);
-        crashed("exited with code " + lastExitCode + (last.isEmpty() ? "" : "; last lines: " + String.join(" | ", last)));
-    }
-
-    /** After an unexpected exit: BACKOFF then a restart, or CRASHED once the restarts are used up. */
-    private void crashed(String why) {
-        if (restarts >= spec.restart().maxRestarts()) {
-            transition(PluginState.CRASHED, why + (restarts > 0 ? " (gave up after " + restarts + " restarts)" : ""));
-            log.system("CRASHED: no more restarts");
-            settled.complete(status());
-            return;
-        }
-        restarts++;
-        Duration delay = spec.restart().delayBefore(restarts);
-        nextRestartMs = System.currentTimeMillis() + delay.toMillis();
-        transition(PluginState.BACKOFF, why);
-        log.system("restart " + restarts + " of " + spec.restart().maxRestarts() + " in " + delay.toMillis() + " ms");
-        settled.complete(status());
-        timer = scheduler.schedule(this::restartAfterBackoff, delay.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private synchronized void restartAfterBackoff() {
-        if (state == PluginState.BACKOFF) {
-            spawn();
-        }
-    }
-
-    private void transition(PluginState next, String why) {
-        PluginState previous = state;
-        state = next;
-        message = why == null ? "" : why;
-        sinceMs = System.currentTimeMillis();
-        if (previous != next) {
-            LOG.infof("plugin %s: %s -> %s%s", spec.id(), previous, next, message.isEmpty() ? "" : " (" + message + ")");
-        }
-        events.publish(snapshot(), previous);
-    }
-
-    private void cancelTimer() {
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-    }
-
-    /** Copies one output stream into the log, line by line, with long lines cut (a flood stays bounded). */
-    private void pump(InputStream stream, PluginLog.Stream kind, int gen) {
-        Thread reader = new Thread(() -> {
-            try (Reader in = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
-                char[] buffer = new char[8192];
-                StringBuilder line = new StringBuilder();
-                boolean cut = false;
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    for (int i = 0; i < n; i++) {
-                        char c = buffer[i];
-                        if (c == '\n') {
-                            log.append(kind, cut ? line + " …[cut at " + MAX_LINE_CHARS + " chars]" : stripCr(line));
-                            line.setLength(0);
-                            cut = false;
-                        } else if (line.length() < MAX_LINE_CHARS) {
-                            line.append(c);
-                        } else {
-                            cut = true;
-                        }
-                    }
-                    if (!in.ready()) {
-                        log.flush();
-                    }
-                }
-                if (line.length() > 0) {
-                    log.append(kind, stripCr(line));
-                }
-            } catch (IOException e) {
-                // the process is gone
-            }
-            log.flush();
-        }, "plugin-" + spec.id() + "-" + kind.name().toLowerCase() + "-" + gen);
-        reader.setDaemon(true);
-        reader.start();
-    }
-
-    private static String stripCr(StringBuilder line) {
-        int end = line.length();
-        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
-    }
-
-    /** The pid and its start time, so that a later manager finds its orphan and never a stranger reusing the pid. */
-    private void writePidFile(Process p) {
-        if (pidFile == null) {
-            return;
-        }
-        try {
-            Files.createDirectories(pidFile.getParent());
-            Files.writeString(pidFile, p.pid() + " " + p.info().startInstant().map(Object::toString).orElse("") + "\n");
-        } catch (IOException e) {
-            LOG.warnf("cannot write %s: %s", pidFile, e.getMessage());
-        }
-    }
-
-    private void deletePidFile() {
-        if (pidFile != null) {
-            try {
-                Files.deleteIfExists(pidFile);
-            } catch (IOException e) {
-                LOG.warnf("cannot delete %s: %s", pidFile, e.getMessage());
-            }
-        }
+    /** {@code cpuPercent} of one core, summed over the plugin's pods. */
+    record ResourceUse(double cpuPercent, long memoryBytes) {
     }
 }

@@ -22,6 +22,9 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.VertxContextSupport;
@@ -29,6 +32,9 @@ import io.quarkus.vertx.VertxContextSupport;
 /**
  * The plugins of this mesh: the registry loaded from plugins.json, one supervisor per plugin,
  * orphan clean-up and autostart at boot, and every plugin stopped when the manager stops.
+ * {@code bkg.plugins.runtime} says what a plugin is: {@code local} (default) a process of this
+ * machine, {@code kubernetes} a Deployment of the cluster — those outlive the manager, so at
+ * shutdown they are only let go, never scaled down.
  */
 @ApplicationScoped
 public class Plugins {
@@ -48,6 +54,12 @@ public class Plugins {
     private final long logFileBytes;
     private final int logFiles;
     private final boolean autostart;
+    private final String runtime;
+    private final Optional<String> kubernetesNamespace;
+    private final Duration kubernetesPollInterval;
+    /** Only in the kubernetes runtime. */
+    private KubernetesClient kubernetes;
+    private final List<KubernetesPluginSupervisor> deployments = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "plugin-supervision");
         t.setDaemon(true);
@@ -62,7 +74,10 @@ public class Plugins {
             @ConfigProperty(name = "bkg.plugins.log-lines", defaultValue = "5000") int logLines,
             @ConfigProperty(name = "bkg.plugins.log-file-bytes", defaultValue = "5242880") long logFileBytes,
             @ConfigProperty(name = "bkg.plugins.log-files", defaultValue = "3") int logFiles,
-            @ConfigProperty(name = "bkg.plugins.autostart", defaultValue = "true") boolean autostart) {
+            @ConfigProperty(name = "bkg.plugins.autostart", defaultValue = "true") boolean autostart,
+            @ConfigProperty(name = "bkg.plugins.runtime", defaultValue = "local") String runtime,
+            @ConfigProperty(name = "bkg.plugins.kubernetes.namespace") Optional<String> kubernetesNamespace,
+            @ConfigProperty(name = "bkg.plugins.kubernetes.poll-interval", defaultValue = "2s") Duration kubernetesPollInterval) {
         this.configs = configs;
         this.events = events;
         this.registry = registry.toAbsolutePath().normalize();
@@ -72,6 +87,12 @@ public class Plugins {
         this.logFileBytes = logFileBytes;
         this.logFiles = logFiles;
         this.autostart = autostart;
+        if (!runtime.equals("local") && !runtime.equals("kubernetes")) {
+            throw new IllegalArgumentException("bkg.plugins.runtime must be 'local' or 'kubernetes', not '" + runtime + "'");
+        }
+        this.runtime = runtime;
+        this.kubernetesNamespace = kubernetesNamespace;
+        this.kubernetesPollInterval = kubernetesPollInterval;
     }
 
     /** Whether autostart plugins are started with this plugin manager (false: bkg.plugins.autostart=false). */
@@ -85,20 +106,49 @@ public class Plugins {
         RegistryLoader.Result loaded = new RegistryLoader(System::getenv, root.toAbsolutePath().normalize()).load(registry);
         registryErrors.addAll(loaded.errors());
         loaded.errors().forEach(e -> LOG.errorf("plugins.json: %s (this entry is left out)", e));
+        if (runtime.equals("kubernetes")) {
+            bootKubernetes(loaded.plugins());
+            return;
+        }
         Path runDir = home.resolve("run/plugins");
         Set<String> replaced = Orphans.stopAll(runDir, Duration.ofSeconds(10));
         Map<String, String> baseEnv = new HashMap<>(System.getenv());
         PRIVATE_ENV.forEach(baseEnv::remove);
         for (PluginSpec spec : loaded.plugins()) {
             PluginLog log = new PluginLog(spec.id(), logLines, home.resolve("logs/plugins"), logFileBytes, logFiles);
-            supervisors.put(spec.id(), new PluginSupervisor(spec, log, events, scheduler, http, Map.copyOf(baseEnv),
+            supervisors.put(spec.id(), new LocalPluginSupervisor(spec, log, events, scheduler, http, Map.copyOf(baseEnv),
                     () -> configs.environment(spec), runDir));
         }
         LOG.infof("%d plugins from %s (%d unavailable, %d rejected)", supervisors.size(), registry,
-                supervisors.values().stream().filter(s -> !s.spec().available()).count(), registryErrors.size());
+                supervisors.values().stream().filter(s -> !s.available()).count(), registryErrors.size());
         if (autostart || !replaced.isEmpty()) {
             // configs first (a plugin starts with its stored config); off the event loop, the database may be slow
             CompletableFuture.runAsync(() -> startAtBoot(replaced));
+        }
+    }
+
+    /**
+     * The kubernetes runtime: each plugin is a Deployment of the namespace; no pid files, orphans
+     * or process environment. The client configures itself in the cluster (service account).
+     */
+    private void bootKubernetes(List<PluginSpec> specs) {
+        // the JDK's HTTP client, named: on the classpath quarkus-kubernetes brings a factory that wants
+        // fabric8's Vert.x client, left out of this build (see the pom)
+        kubernetes = new KubernetesClientBuilder().withHttpClientFactory(new JdkHttpClientFactory()).build();
+        String namespace = kubernetesNamespace.filter(n -> !n.isBlank())
+                .orElse(kubernetes.getNamespace() == null ? "default" : kubernetes.getNamespace());
+        for (PluginSpec spec : specs) {
+            PluginLog log = new PluginLog(spec.id(), logLines, home.resolve("logs/plugins"), logFileBytes, logFiles);
+            KubernetesPluginSupervisor supervisor = new KubernetesPluginSupervisor(spec, log, events, kubernetes, namespace,
+                    scheduler, kubernetesPollInterval);
+            supervisors.put(spec.id(), supervisor);
+            deployments.add(supervisor);
+            supervisor.watch();
+        }
+        LOG.infof("%d plugins from %s, run as Deployments labelled %s in namespace %s (%d rejected)", supervisors.size(),
+                registry, KubernetesPluginSupervisor.PLUGIN_LABEL, namespace, registryErrors.size());
+        if (autostart) {
+            CompletableFuture.runAsync(() -> startAtBoot(Set.of()));
         }
     }
 
@@ -111,16 +161,26 @@ public class Plugins {
         }
         for (PluginSupervisor supervisor : supervisors.values()) {
             boolean wanted = autostart && supervisor.spec().autostart() || replaced.contains(supervisor.spec().id());
-            if (wanted && supervisor.spec().available()) {
-                supervisor.start();
+            if (wanted && supervisor.available()) {
+                supervisor.start().exceptionally(e -> {
+                    LOG.warnf("plugin %s did not start: %s", supervisor.spec().id(), e.getMessage());
+                    return null;
+                });
             } else if (wanted) {
                 LOG.warnf("plugin %s is to start but is not available: %s", supervisor.spec().id(),
-                        supervisor.spec().unavailableReason());
+                        supervisor.unavailableReason());
             }
         }
     }
 
     void shutdown(@Observes ShutdownEvent event) {
+        if (kubernetes != null) {
+            // the Deployments outlive the manager: only the polling, the log streams and the client end
+            deployments.forEach(KubernetesPluginSupervisor::close);
+            scheduler.shutdownNow();
+            kubernetes.close();
+            return;
+        }
         List<CompletableFuture<PluginStatus>> stops = new ArrayList<>();
         supervisors.values().forEach(s -> stops.add(s.stop(false)));
         try {

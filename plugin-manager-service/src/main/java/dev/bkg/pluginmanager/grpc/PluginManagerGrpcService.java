@@ -59,9 +59,9 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
     @Override
     public Uni<StartPluginResponse> startPlugin(StartPluginRequest request) {
         return lifecycle(request.getPluginId(), request.getWait(), p -> {
-            if (!p.spec().available()) {
+            if (!p.available()) {
                 throw Status.FAILED_PRECONDITION.withDescription("plugin '" + p.spec().id() + "' is not available: "
-                        + p.spec().unavailableReason()).asRuntimeException();
+                        + p.unavailableReason()).asRuntimeException();
             }
             return p.start();
         }).map(s -> StartPluginResponse.newBuilder().setStatus(s).build());
@@ -76,9 +76,9 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
     @Override
     public Uni<RestartPluginResponse> restartPlugin(RestartPluginRequest request) {
         return lifecycle(request.getPluginId(), request.getWait(), p -> {
-            if (!p.spec().available()) {
+            if (!p.available()) {
                 throw Status.FAILED_PRECONDITION.withDescription("plugin '" + p.spec().id() + "' is not available: "
-                        + p.spec().unavailableReason()).asRuntimeException();
+                        + p.unavailableReason()).asRuntimeException();
             }
             return p.restart();
         }).map(s -> RestartPluginResponse.newBuilder().setStatus(s).build());
@@ -146,7 +146,7 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
                 }
                 for (String capability : p.spec().capabilities()) {
                     reply.addCapabilities(CapabilityInfo.newBuilder().setCapability(capability).setPluginId(p.spec().id())
-                            .setDescription(p.spec().description()).setAvailable(p.spec().available())
+                            .setDescription(p.spec().description()).setAvailable(p.available())
                             .setPluginState(state(p.status().state())));
                 }
             }
@@ -227,7 +227,7 @@ public class PluginManagerGrpcService extends MutinyPluginManagerGrpc.PluginMana
                         .setBackoffCapMs(s.restart().backoffCap().toMillis()))
                 .setStopGraceMs(s.stopGrace().toMillis())
                 .setConfigSchemaJson(s.configSchema() == null ? "" : s.configSchema().toString())
-                .setAvailable(s.available()).setUnavailableReason(s.unavailableReason())
+                .setAvailable(p.available()).setUnavailableReason(p.unavailableReason())
                 .setStatus(status(p.status())).build();
     }
 
