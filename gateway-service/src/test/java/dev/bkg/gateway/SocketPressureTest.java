@@ -88,7 +88,8 @@ class SocketPressureTest {
                         "a healthy socket got \"pace done\" (" + follower.lines.get() + " lines so far)");
             }
             for (Follower follower : followers) {
-                assertEquals(LINES, follower.lines.get(), "every line reached every healthy socket");
+                assertEquals(LINES, follower.lines.get(), "every line reached every healthy socket (skipped: "
+                        + follower.skipped.get() + ")");
                 assertEquals(null, follower.problem, "each line once, in order, in the socket's shape");
                 assertEquals(0, follower.skipped.get(), "nothing skipped for a healthy socket");
             }

@@ -57,7 +57,7 @@ import io.fabric8.mockwebserver.ServerResponse;
  * which CRUD mode does not serve). Nothing runs the pods: the tests write their statuses as a
  * kubelet would.
  */
-class KubernetesPluginRuntimeTest {
+public class KubernetesPluginRuntimeTest {
 
     static final String NS = "test";
     static final String ID = "llmserver";
@@ -72,12 +72,21 @@ class KubernetesPluginRuntimeTest {
     PluginLog log;
     KubernetesPluginSupervisor supervisor;
 
-    @BeforeEach
-    void startMockApiServer() {
+    /**
+     * A started mock API server in CRUD mode that answers expectations first (what the JUnit
+     * extension builds; {@code new KubernetesMockServer(true)} would only mean https).
+     */
+    public static KubernetesMockServer crudMockServer() {
         Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
                 new KubernetesMixedDispatcher(responses), false);
         server.init();
+        return server;
+    }
+
+    @BeforeEach
+    void startMockApiServer() {
+        server = crudMockServer();
         // the manager's HTTP client (the mock's default would be the Vert.x one, left out of the build)
         client = server.createClient(new JdkHttpClientFactory());
         // CRUD mode serves no pod logs: the pod most tests run prints nothing (see the log test for lines)

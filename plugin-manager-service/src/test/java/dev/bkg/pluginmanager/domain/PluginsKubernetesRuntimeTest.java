@@ -7,26 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Queue;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bkg.pluginmanager.KubernetesPluginRuntimeTest;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
-import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.ServerRequest;
-import io.fabric8.mockwebserver.ServerResponse;
 
 /**
  * {@code bkg.plugins.runtime=kubernetes} wires Plugins to Deployments: the client configures itself
@@ -41,10 +35,7 @@ class PluginsKubernetesRuntimeTest {
 
     @BeforeEach
     void startMockApiServer() {
-        Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), responses,
-                new KubernetesMixedDispatcher(responses), false);
-        server.init();
+        server = KubernetesPluginRuntimeTest.crudMockServer();
         admin = server.createClient(new JdkHttpClientFactory());
         System.setProperty(Config.KUBERNETES_MASTER_SYSTEM_PROPERTY, admin.getConfiguration().getMasterUrl());
         System.setProperty(Config.KUBERNETES_NAMESPACE_SYSTEM_PROPERTY, "test");
