@@ -1,9 +1,7 @@
 package dev.bkg.gateway.grpc;
 
 import java.util.UUID;
-import java.util.function.Function;
 
-import dev.bkg.gateway.security.CallerPrincipal;
 import dev.bkg.gateway.security.GrpcCallers;
 import dev.bkg.proto.pluginmanager.v1.GetConfigHistoryRequest;
 import dev.bkg.proto.pluginmanager.v1.GetConfigHistoryResponse;
@@ -58,64 +56,61 @@ public class PublicPluginManagerService extends MutinyPluginManagerGrpc.PluginMa
         this.manager = manager;
     }
 
-    private <T> Uni<T> as(String scope, String method, Function<CallerPrincipal, Uni<T>> call) {
-        return callers.call(scope, method, call);
-    }
 
     @Override
     public Uni<ListPluginsResponse> listPlugins(ListPluginsRequest request) {
-        return as(READ, "ListPlugins", c -> manager.forward(s -> s.listPlugins(request)));
+        return callers.call(READ, "ListPlugins", c -> manager.forward(s -> s.listPlugins(request)));
     }
 
     @Override
     public Uni<GetPluginResponse> getPlugin(GetPluginRequest request) {
-        return as(READ, "GetPlugin", c -> manager.forward(s -> s.getPlugin(request)));
+        return callers.call(READ, "GetPlugin", c -> manager.forward(s -> s.getPlugin(request)));
     }
 
     @Override
     public Uni<StartPluginResponse> startPlugin(StartPluginRequest request) {
-        return as(WRITE, "StartPlugin", c -> manager.forward(s -> s.startPlugin(request)));
+        return callers.call(WRITE, "StartPlugin", c -> manager.forward(s -> s.startPlugin(request)));
     }
 
     @Override
     public Uni<StopPluginResponse> stopPlugin(StopPluginRequest request) {
-        return as(WRITE, "StopPlugin", c -> manager.forward(s -> s.stopPlugin(request)));
+        return callers.call(WRITE, "StopPlugin", c -> manager.forward(s -> s.stopPlugin(request)));
     }
 
     @Override
     public Uni<RestartPluginResponse> restartPlugin(RestartPluginRequest request) {
-        return as(WRITE, "RestartPlugin", c -> manager.forward(s -> s.restartPlugin(request)));
+        return callers.call(WRITE, "RestartPlugin", c -> manager.forward(s -> s.restartPlugin(request)));
     }
 
     @Override
     public Uni<GetStatusResponse> getStatus(GetStatusRequest request) {
-        return as(READ, "GetStatus", c -> manager.forward(s -> s.getStatus(request)));
+        return callers.call(READ, "GetStatus", c -> manager.forward(s -> s.getStatus(request)));
     }
 
     @Override
     public Uni<GetConfigResponse> getConfig(GetConfigRequest request) {
-        return as(READ, "GetConfig", c -> manager.forward(s -> s.getConfig(request)));
+        return callers.call(READ, "GetConfig", c -> manager.forward(s -> s.getConfig(request)));
     }
 
     @Override
     public Uni<SetConfigResponse> setConfig(SetConfigRequest request) {
-        return as(WRITE, "SetConfig", c -> manager.forward(s -> s.setConfig(
+        return callers.call(WRITE, "SetConfig", c -> manager.forward(s -> s.setConfig(
                 request.toBuilder().setUpdatedBy(c.subject()).build())));
     }
 
     @Override
     public Uni<GetConfigHistoryResponse> getConfigHistory(GetConfigHistoryRequest request) {
-        return as(READ, "GetConfigHistory", c -> manager.forward(s -> s.getConfigHistory(request)));
+        return callers.call(READ, "GetConfigHistory", c -> manager.forward(s -> s.getConfigHistory(request)));
     }
 
     @Override
     public Uni<ListCapabilitiesResponse> listCapabilities(ListCapabilitiesRequest request) {
-        return as(READ, "ListCapabilities", c -> manager.forward(s -> s.listCapabilities(request)));
+        return callers.call(READ, "ListCapabilities", c -> manager.forward(s -> s.listCapabilities(request)));
     }
 
     @Override
     public Uni<InvokeCapabilityResponse> invokeCapability(InvokeCapabilityRequest request) {
-        return as(WRITE, "InvokeCapability", c -> manager.forward(s -> s.invokeCapability(request.toBuilder()
+        return callers.call(WRITE, "InvokeCapability", c -> manager.forward(s -> s.invokeCapability(request.toBuilder()
                 .setPrincipal(c.subject())
                 .setRequestId(request.getRequestId().isBlank() ? UUID.randomUUID().toString() : request.getRequestId())
                 .build())));
@@ -123,7 +118,7 @@ public class PublicPluginManagerService extends MutinyPluginManagerGrpc.PluginMa
 
     @Override
     public Uni<GetLogsResponse> getLogs(GetLogsRequest request) {
-        return as(READ, "GetLogs", c -> manager.forward(s -> s.getLogs(request)));
+        return callers.call(READ, "GetLogs", c -> manager.forward(s -> s.getLogs(request)));
     }
 
     /** Forwarded per call (gRPC clients are programs, few and long-lived; the sockets share a stream instead). */

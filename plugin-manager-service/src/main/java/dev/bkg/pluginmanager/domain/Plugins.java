@@ -59,7 +59,6 @@ public class Plugins {
     private final Duration kubernetesPollInterval;
     /** Only in the kubernetes runtime. */
     private KubernetesClient kubernetes;
-    private final List<KubernetesPluginSupervisor> deployments = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "plugin-supervision");
         t.setDaemon(true);
@@ -142,7 +141,6 @@ public class Plugins {
             KubernetesPluginSupervisor supervisor = new KubernetesPluginSupervisor(spec, log, events, kubernetes, namespace,
                     scheduler, kubernetesPollInterval);
             supervisors.put(spec.id(), supervisor);
-            deployments.add(supervisor);
             supervisor.watch();
         }
         LOG.infof("%d plugins from %s, run as Deployments labelled %s in namespace %s (%d rejected)", supervisors.size(),
@@ -176,7 +174,7 @@ public class Plugins {
     void shutdown(@Observes ShutdownEvent event) {
         if (kubernetes != null) {
             // the Deployments outlive the manager: only the polling, the log streams and the client end
-            deployments.forEach(KubernetesPluginSupervisor::close);
+            supervisors.values().forEach(s -> ((KubernetesPluginSupervisor) s).close());
             scheduler.shutdownNow();
             kubernetes.close();
             return;
